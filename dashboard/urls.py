@@ -1,0 +1,4 @@
+"""Dashboard URLs."""
+from __future__ import annotations
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Delivery: signing, authenticating, sending, logging and retrying webhooks."""

@@ -1,0 +1,126 @@
+"""Core entities: Odoo connections, the hooks polled on them, record snapshots, event history."""
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from hub.crypto import EncryptedTextField
+
+STANDARD_EVENTS = ("create", "write", "unlink")
+
+
+class OdooConnection(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=500, help_text="Base URL of the Odoo server.")
+    database = models.CharField(max_length=200)
+    username = models.CharField(max_length=200, help_text="Odoo login.")
+    password = EncryptedTextField(blank=True)
+    api_key = EncryptedTextField(blank=True, help_text="Used instead of the password when set.")
+    # Only a hash is stored: the token is shown once, when it is generated.
+    push_token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    poll_interval = models.PositiveIntegerField(default=60, help_text="Seconds between polls.")
+    timeout = models.PositiveIntegerField(default=30, help_text="Seconds per XML-RPC call.")
+    active = models.BooleanField(default=True)
+    version = models.CharField(max_length=50, blank=True, editable=False)
+    uid = models.IntegerField(null=True, blank=True, editable=False)
+    last_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def credential(self) -> str:
+        return self.api_key or self.password
+
+
+class ModelHook(models.Model):
+    """`ir.model.hook`: one Odoo model watched on one connection."""
+
+    connection = models.ForeignKey(OdooConnection, on_delete=models.CASCADE, related_name="hooks")
+    model = models.CharField(max_length=128, help_text="Odoo model, e.g. sale.order")
+    events = models.JSONField(default=list, help_text='Codes watched: "create", "write", "unlink".')
+    domain = models.TextField(blank=True, help_text="Odoo domain, e.g. [('state','=','sale')]")
+    tracked_fields = models.JSONField(default=list, blank=True)
+    ignore_own_writes = models.BooleanField(
+        default=True, help_text="Skip writes made by the connection's own Odoo user (no echo)."
+    )
+    active = models.BooleanField(default=True)
+    cursor = models.DateTimeField(null=True, blank=True, editable=False)
+    baseline_done = models.BooleanField(default=False, editable=False)
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_reconcile_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_result = models.CharField(max_length=255, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["connection__name", "model"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "model"], name="hook_unique_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} / {self.model}"
+
+
+class RecordSnapshot(models.Model):
+    """Last known values of a polled record: decides create vs write and the before/after diff."""
+
+    hook = models.ForeignKey(ModelHook, on_delete=models.CASCADE, related_name="snapshots")
+    record_id = models.BigIntegerField()
+    write_date = models.CharField(max_length=32, blank=True)
+    values = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hook", "record_id"], name="snapshot_unique_record")
+        ]
+
+
+class EventHistory(models.Model):
+    """One recorded event (from Odoo, the API or an inbound webhook) and what it triggered."""
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=150, help_text="Connection name, 'api' or 'inbound:<slug>'")
+    connection = models.ForeignKey(
+        OdooConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    model = models.CharField(max_length=128)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    event_code = models.CharField(max_length=128)
+    user = models.JSONField(null=True, blank=True, help_text='{"id": 2, "name": "..."}')
+    data = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(null=True, blank=True)
+    rules_triggered = models.PositiveIntegerField(default=0)
+    success_count = models.PositiveIntegerField(default=0)
+    failure_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        verbose_name_plural = "event history"
+        indexes = [
+            models.Index(fields=["model", "occurred_at"], name="history_model_time"),
+            models.Index(fields=["event_code", "occurred_at"], name="history_code_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model}.{self.event_code} #{self.record_id}"
+
+    @property
+    def type(self) -> str:
+        return f"{self.model}.{self.event_code}"

@@ -1,0 +1,1 @@
+"""Odoo connector: XML-RPC client, poller and push endpoint."""

@@ -1,0 +1,4 @@
+"""Odoo push endpoint URLs."""
+from __future__ import annotations
+
+urlpatterns: list = []

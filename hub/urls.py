@@ -1,0 +1,24 @@
+"""URL map: admin, API (+ schema and docs), inbound webhooks, dashboard, Odoo push endpoint."""
+from __future__ import annotations
+
+import importlib
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from hub.api.routers import router
+
+# Each app registers its viewsets on the shared router when its api module is imported.
+for _app in ("hub", "rules", "delivery", "inbound"):
+    importlib.import_module(f"{_app}.api")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+    path("webhook/", include("inbound.urls")),
+    path("webhook/dashboard/", include("dashboard.urls")),
+    path("odoo/", include("hub.odoo.urls")),
+]

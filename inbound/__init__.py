@@ -1,0 +1,1 @@
+"""Inbound: webhooks from other systems, verified, deduplicated, stored and handled."""

@@ -1,0 +1,4 @@
+"""Inbound webhook URLs."""
+from __future__ import annotations
+
+urlpatterns: list = []

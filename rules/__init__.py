@@ -1,0 +1,1 @@
+"""Rules: the event catalogue, webhook rules and payload fields; matching and payload building."""

@@ -1,0 +1,194 @@
+"""Event catalogue, webhook rules and their payload fields."""
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.db import models
+
+from hub.crypto import EncryptedTextField, generate_signing_secret
+from rules.domain import validate_domain
+
+
+class WebhookEvent(models.Model):
+    code = models.CharField(
+        max_length=128, unique=True, help_text="create, write, unlink or a custom code."
+    )
+    name = models.CharField(max_length=200)
+    model = models.CharField(max_length=128, blank=True, help_text="Blank = any model.")
+    description = models.TextField(blank=True)
+    is_standard = models.BooleanField(default=False, editable=False)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-is_standard", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class HttpMethod(models.TextChoices):
+    GET = "GET"
+    POST = "POST"
+    PUT = "PUT"
+    PATCH = "PATCH"
+    DELETE = "DELETE"
+
+
+class AuthType(models.TextChoices):
+    NONE = "none", "None"
+    BASIC = "basic", "Basic"
+    BEARER = "bearer", "Bearer token"
+    API_KEY = "api_key", "API key header"
+
+
+class DispatchMode(models.TextChoices):
+    ASYNC = "async", "Asynchronous (queue)"
+    SYNC = "sync", "Synchronous (inline)"
+
+
+def validate_target_url(value: str) -> None:
+    URLValidator(schemes=["http", "https"])(value)
+
+
+def validate_string_list(value: object) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationError("Expected a list of field names.")
+
+
+def validate_headers(value: object) -> None:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValidationError('Expected an object of header names to string values, e.g. {"X-A": "1"}')
+    for k, v in value.items():
+        if not k or any(c in k for c in " :\r\n") or any(c in v for c in "\r\n"):
+            raise ValidationError(f"Invalid header {k!r}.")
+
+
+class WebhookRule(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    model = models.CharField(max_length=128, help_text="Odoo model, e.g. sale.order")
+    events = models.ManyToManyField(WebhookEvent, related_name="rules")
+    connection = models.ForeignKey(
+        "hub.OdooConnection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rules",
+        help_text="Only events from this Odoo connection (blank = any source).",
+    )
+    url = models.CharField(max_length=2048, validators=[validate_target_url])
+    http_method = models.CharField(max_length=6, choices=HttpMethod, default=HttpMethod.POST)
+    auth_type = models.CharField(max_length=10, choices=AuthType, default=AuthType.NONE)
+    auth_username = models.CharField(max_length=200, blank=True)
+    auth_password = EncryptedTextField(blank=True)
+    auth_token = EncryptedTextField(blank=True)
+    api_key_header = models.CharField(max_length=100, default="X-API-Key", blank=True)
+    api_key = EncryptedTextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
+    secret = EncryptedTextField(
+        default=generate_signing_secret,
+        help_text="Signing secret(s), whsec_...; several (one per line) while rotating.",
+    )
+    condition = models.TextField(
+        blank=True,
+        validators=[validate_domain],
+        help_text="Odoo domain, e.g. [('state','=','sale'),('amount_total','>',1000)]",
+    )
+    trigger_fields = models.JSONField(
+        default=list, blank=True, validators=[validate_string_list],
+        help_text="Fire a write only when one of these fields changed.",
+    )
+    include_changes = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+    test_mode = models.BooleanField(default=False, help_text="Build, sign and log; do not send.")
+    dispatch_mode = models.CharField(max_length=5, choices=DispatchMode, default=DispatchMode.ASYNC)
+    timeout = models.PositiveIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(120)]
+    )
+    max_retries = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    retry_initial_delay = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1)], help_text="Seconds."
+    )
+    retry_multiplier = models.FloatField(
+        default=2.0, validators=[MinValueValidator(1.0), MaxValueValidator(10.0)]
+    )
+    retry_max_interval = models.PositiveIntegerField(
+        default=86400, validators=[MinValueValidator(1)], help_text="Seconds."
+    )
+    ordered = models.BooleanField(default=False, help_text="FIFO per record.")
+    deactivated_reason = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["model", "active"], name="rule_model_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FieldType(models.TextChoices):
+    AUTO = "auto", "Auto"
+    CHAR = "char", "Text"
+    INTEGER = "integer", "Integer"
+    FLOAT = "float", "Float"
+    BOOLEAN = "boolean", "Boolean"
+    DATE = "date", "Date"
+    DATETIME = "datetime", "Datetime"
+    MANY2ONE = "many2one", "Many2one"
+    X2MANY = "x2many", "One2many / Many2many"
+    COMPUTED = "computed", "Computed (template)"
+
+
+class Transform(models.TextChoices):
+    NONE = "", "None"
+    UPPER = "upper"
+    LOWER = "lower"
+    STRIP = "strip"
+    TRUNCATE = "truncate", "Truncate (n)"
+    ROUND = "round", "Round (n)"
+    INT = "int"
+    FLOAT = "float"
+    STR = "str"
+    BOOL = "bool"
+    DATE_FORMAT = "date_format", "Date/datetime format (strftime)"
+    ISO_DATETIME = "iso_datetime", "ISO 8601 datetime"
+    VALUE_MAP = "value_map", "Value map (JSON object)"
+    M2O_ID = "m2o_id", "Many2one id"
+    M2O_NAME = "m2o_name", "Many2one name"
+    JOIN = "join", "Join list (separator)"
+    TEMPLATE = "template", "Template ({field} placeholders)"
+    HOOK = "hook", "Custom hook (dotted path)"
+
+
+class PayloadField(models.Model):
+    rule = models.ForeignKey(WebhookRule, on_delete=models.CASCADE, related_name="payload_fields")
+    source_path = models.CharField(
+        max_length=255, blank=True, help_text="Dotted path: email, partner_id.country_id.code"
+    )
+    field_type = models.CharField(max_length=10, choices=FieldType, default=FieldType.AUTO)
+    payload_key = models.CharField(max_length=255, blank=True, help_text="Key in data (rename).")
+    include = models.BooleanField(default=True)
+    transform = models.CharField(max_length=20, choices=Transform, default="", blank=True)
+    transform_arg = models.TextField(blank=True)
+    default_value = models.TextField(blank=True, help_text="Used when the value is empty.")
+    sequence = models.IntegerField(default=10)
+
+    class Meta:
+        ordering = ["sequence", "id"]
+
+    def __str__(self) -> str:
+        return self.payload_key or self.source_path
+
+    @property
+    def key(self) -> str:
+        return self.payload_key or self.source_path.replace(".", "_")
+
+    def clean(self) -> None:
+        if not self.source_path and self.transform != Transform.TEMPLATE:
+            raise ValidationError({"source_path": "Required unless the transform is a template."})
