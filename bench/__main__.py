@@ -1,0 +1,32 @@
+"""`make bench`: run every bench/bench_*.py module's main(), or only those named on the command line."""
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    import django
+
+    django.setup()
+    names = sorted(
+        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
+    )
+    wanted = sys.argv[1:] or names
+    for name in names:
+        if name not in wanted and name.removeprefix("bench_") not in wanted:
+            continue
+        print(f"\n=== {name}", flush=True)
+        started = time.perf_counter()
+        importlib.import_module(f"bench.{name}").main()
+        print(f"--- {name} took {time.perf_counter() - started:.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
