@@ -14,6 +14,11 @@ def main() -> int:
     import django
 
     django.setup()
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases
+
+    # A throw-away, migrated database (SQLite, or the test_ copy of DATABASE_URL) for every bench.
+    setup_test_environment()
+    databases = setup_databases(verbosity=0, interactive=False)
     names = sorted(
         m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
     )
@@ -25,6 +30,7 @@ def main() -> int:
         started = time.perf_counter()
         importlib.import_module(f"bench.{name}").main()
         print(f"--- {name} took {time.perf_counter() - started:.1f} s", flush=True)
+    teardown_databases(databases, verbosity=0)
     return 0
 
 
