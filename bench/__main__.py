@@ -1,4 +1,5 @@
-"""`make bench`: run every bench/bench_*.py module's main(), or only those named on the command line."""
+"""`make bench`: run every bench/bench_*.py main(), or only those named on the command line."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,7 +21,9 @@ def main() -> int:
     setup_test_environment()
     databases = setup_databases(verbosity=0, interactive=False)
     names = sorted(
-        m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
+        m.name
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if m.name.startswith("bench_")
     )
     wanted = sys.argv[1:] or names
     for name in names:

@@ -1,4 +1,5 @@
 """Core app config: registers the system checks."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig

@@ -1,4 +1,5 @@
 """System checks for misconfiguration (hub.E001, ...)."""
+
 from __future__ import annotations
 
 from typing import Any

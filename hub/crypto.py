@@ -1,4 +1,5 @@
-"""Secrets at rest: MultiFernet over HUB_ENCRYPTION_KEYS, an encrypted model field, whsec_ secrets."""
+"""Secrets at rest: MultiFernet over HUB_ENCRYPTION_KEYS, encrypted model fields, whsec_ secrets."""
+
 from __future__ import annotations
 
 import base64

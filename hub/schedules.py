@@ -2,6 +2,7 @@
 
 Each app lists its own in `<app>/schedules.py` as ``SCHEDULES = [Spec(...), ...]``.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Settings, read once from the environment (django-environ); safe development defaults."""
+
 from __future__ import annotations
 
 from pathlib import Path

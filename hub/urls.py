@@ -1,4 +1,5 @@
 """URL map: admin, API (+ schema and docs), inbound webhooks, dashboard, Odoo push endpoint."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """Test settings: the real settings, with the queue run inline and loopback targets allowed."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """API error handling: validation errors are 400 with field messages, never a 500."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Default API permission: authenticated, with Django model permissions (view included)."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import DjangoModelPermissions

@@ -1,4 +1,5 @@
 """Every admin changelist and add page renders for a superuser."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,15 @@ MODELS = sorted(
 def test_every_hub_entity_is_in_the_admin():
     registered = {name for _, name in MODELS}
     expected = {
-        "webhookevent", "webhookrule", "modelhook", "webhooklog", "webhookretry",
-        "incomingwebhook", "eventhistory", "odooconnection", "inboundsource",
+        "webhookevent",
+        "webhookrule",
+        "modelhook",
+        "webhooklog",
+        "webhookretry",
+        "incomingwebhook",
+        "eventhistory",
+        "odooconnection",
+        "inboundsource",
     }
     assert expected <= registered
 
@@ -30,7 +38,11 @@ def test_changelist_renders(admin_client, app, model):
 @pytest.mark.parametrize(("app", "model"), MODELS)
 def test_add_page_renders_or_is_forbidden_for_audit_models(admin_client, app, model):
     model_admin = admin.site._registry[
-        next(m for m in admin.site._registry if (m._meta.app_label, m._meta.model_name) == (app, model))
+        next(
+            m
+            for m in admin.site._registry
+            if (m._meta.app_label, m._meta.model_name) == (app, model)
+        )
     ]
     response = admin_client.get(reverse(f"admin:{app}_{model}_add"))
     if model_admin.has_add_permission(_request(admin_client)):

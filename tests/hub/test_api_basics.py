@@ -1,4 +1,5 @@
 """API plumbing: authentication, the OpenAPI schema and the offline docs page."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,15 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 ENDPOINTS = [
-    "/api/connections/", "/api/hooks/", "/api/events/", "/api/rules/", "/api/logs/",
-    "/api/retries/", "/api/history/", "/api/sources/", "/api/incoming/",
+    "/api/connections/",
+    "/api/hooks/",
+    "/api/events/",
+    "/api/rules/",
+    "/api/logs/",
+    "/api/retries/",
+    "/api/history/",
+    "/api/sources/",
+    "/api/incoming/",
 ]
 
 

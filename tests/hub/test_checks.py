@@ -1,4 +1,5 @@
 """System checks refuse to run production without encryption keys."""
+
 from __future__ import annotations
 
 from django.test import override_settings

@@ -1,4 +1,5 @@
 """Secrets at rest: encrypted columns, key rotation, whsec_ secrets."""
+
 from __future__ import annotations
 
 import base64

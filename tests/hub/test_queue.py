@@ -1,4 +1,5 @@
 """The django-q2 broker configured for this environment accepts and returns a task."""
+
 from __future__ import annotations
 
 import os

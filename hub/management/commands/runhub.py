@@ -1,4 +1,5 @@
-"""`make run`: migrate, create schedules and an admin user, then run the web server and the workers."""
+"""`make run`: migrate, schedules, an admin user, then the web server and the workers together."""
+
 from __future__ import annotations
 
 import os
@@ -67,5 +68,7 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "admin@localhost", password)
         self.stdout.write(
-            self.style.WARNING(f"Created admin user 'admin' with password: {password}  (shown once)")
+            self.style.WARNING(
+                f"Created admin user 'admin' with password: {password}  (shown once)"
+            )
         )

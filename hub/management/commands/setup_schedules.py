@@ -1,4 +1,5 @@
 """Create or update the django-q2 schedules (idempotent)."""
+
 from __future__ import annotations
 
 from typing import Any
