@@ -1,8 +1,17 @@
-"""Core app config: registers the system checks."""
+"""Core app config: registers the system checks and creates the schedules after migrate."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ensure_schedules(**kwargs: Any) -> None:
+    from hub.schedules import ensure_schedules
+
+    ensure_schedules()
 
 
 class HubConfig(AppConfig):
@@ -11,3 +20,6 @@ class HubConfig(AppConfig):
 
     def ready(self) -> None:
         from hub import checks  # noqa: F401
+
+        # Idempotent: `migrate` leaves every schedule in place, created or updated.
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="hub.ensure_schedules")
