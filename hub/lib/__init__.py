@@ -1,0 +1,1 @@
+"""Shared low-level helpers: one module per concern (http.py is the outbound HTTP chokepoint)."""

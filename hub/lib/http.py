@@ -1,0 +1,271 @@
+"""The one outbound HTTP chokepoint: timeouts, no redirects, capped bodies, SSRF guard, outcomes.
+
+Every request the hub makes to a user-configured URL goes through :func:`send`. It never raises
+for transport problems: it returns an :class:`HttpResult` whose ``outcome`` is classified here,
+once (success / retry / fail / gone), following DESIGN.md §4.
+
+SSRF guard and DNS rebinding: the check runs inside the connection itself. A guarded urllib3
+connection resolves the host once, refuses the connection if *any* resolved address is not
+public, and then connects to exactly the addresses it checked; TLS still uses the host name
+for SNI and certificate verification. A second resolution (the rebinding window) never happens.
+Guarded and unguarded sessions are kept apart, so a pooled connection opened while private
+targets were allowed is never reused once they are not. Environment proxies are ignored
+(``trust_env = False``): through a proxy the guard could not see the real target.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+MAX_BODY_BYTES = 64 * 1024
+DEFAULT_TIMEOUT = 15.0
+_CHUNK = 16 * 1024
+
+# Cloud metadata services; most are also link-local or private, listed so the error says why.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    RETRY = "retry"  # transient: try again later
+    FAIL = "fail"  # permanent: do not retry
+    GONE = "gone"  # 410: permanent, and the target asked us to stop
+
+
+# Deliberately not an OSError: urllib3 would wrap and retry those; a refusal is permanent.
+class TargetRefused(Exception):
+    """The target resolves to an address the SSRF guard refuses (permanent)."""
+
+
+@dataclass
+class HttpResult:
+    outcome: Outcome
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+    duration_ms: int = 0
+    error: str = ""
+    truncated: bool = False
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+
+def classify_status(status: int) -> Outcome:
+    if 200 <= status < 300:
+        return Outcome.SUCCESS
+    if status == 410:
+        return Outcome.GONE
+    if status in (408, 429) or status >= 500:
+        return Outcome.RETRY
+    return Outcome.FAIL  # other 4xx, 3xx (redirects are not followed) and 1xx
+
+
+def refusal_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why the guard refuses this address, or None when it is a public address."""
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or (
+            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
+        )
+        if embedded is not None:
+            return refusal_reason(embedded)
+    for label, flag in (
+        ("loopback", ip.is_loopback),
+        ("unspecified", ip.is_unspecified),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
+        ("non-global", not ip.is_global),  # e.g. 100.64.0.0/10 shared address space
+    ):
+        if flag:
+            return f"a {label} address"
+    return None
+
+
+def resolve_public(host: str, port: int) -> list[tuple]:
+    """getaddrinfo, refusing the whole host when any of its addresses is not public."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        reason = refusal_reason(ip)
+        if reason:
+            raise TargetRefused(
+                f"refused target {host} -> {ip}: {reason} "
+                "(set HUB_ALLOW_PRIVATE_TARGETS to allow private targets)"
+            )
+    return infos
+
+
+class _GuardedMixin:
+    """urllib3 connection that connects only to the addresses the guard checked (no re-resolve)."""
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            infos = resolve_public(self._dns_host, self.port)  # type: ignore[attr-defined]
+        except socket.gaierror as exc:
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined]
+        last: OSError | None = None
+        for family, kind, proto, _name, sockaddr in infos:
+            sock = socket.socket(family, kind, proto)
+            try:
+                for opt in self.socket_options or ():  # type: ignore[attr-defined]
+                    sock.setsockopt(*opt)
+                sock.settimeout(self.timeout)  # type: ignore[attr-defined]
+                if self.source_address:  # type: ignore[attr-defined]
+                    sock.bind(self.source_address)  # type: ignore[attr-defined]
+                sock.connect(sockaddr)
+                return sock
+            except TimeoutError as exc:
+                sock.close()
+                host = self.host  # type: ignore[attr-defined]
+                raise ConnectTimeoutError(self, f"connect to {host} timed out") from exc
+            except OSError as exc:
+                sock.close()
+                last = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {last}")
+
+
+class _GuardedHTTPConnection(_GuardedMixin, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_GuardedMixin, HTTPSConnection):
+    pass
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+
+_local = threading.local()
+
+
+def _session(guarded: bool) -> requests.Session:
+    """One session per thread and guard mode: connection reuse without sharing across threads."""
+    sessions: dict[bool, requests.Session] = _local.__dict__.setdefault("sessions", {})
+    session = sessions.get(guarded)
+    if session is None:
+        session = requests.Session()
+        session.trust_env = False
+        if guarded:
+            adapter = _GuardedAdapter()
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        sessions[guarded] = session
+    return session
+
+
+def user_agent() -> str:
+    return f"webhook-hub/{settings.HUB_VERSION}"
+
+
+def send(
+    *,
+    method: str,
+    url: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    allow_private: bool | None = None,
+) -> HttpResult:
+    """Send one request; transport errors come back classified, never raised."""
+    if allow_private is None:
+        allow_private = settings.HUB_ALLOW_PRIVATE_TARGETS  # read per call: tests flip it
+    all_headers = {"User-Agent": user_agent(), "Accept-Encoding": "identity", **(headers or {})}
+    started = time.monotonic()
+    try:
+        response = _session(not allow_private).request(
+            method,
+            url,
+            headers=all_headers,
+            data=body or None,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        )
+    except TargetRefused as exc:
+        return HttpResult(Outcome.FAIL, error=str(exc), duration_ms=_ms(started))
+    except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+        return HttpResult(Outcome.FAIL, error=f"invalid URL: {exc}", duration_ms=_ms(started))
+    except requests.Timeout as exc:
+        return HttpResult(
+            Outcome.RETRY, error=f"timeout after {timeout:g} s: {exc}", duration_ms=_ms(started)
+        )
+    except requests.RequestException as exc:
+        return HttpResult(Outcome.RETRY, error=f"connection error: {exc}", duration_ms=_ms(started))
+    with response:
+        try:
+            raw, truncated = _read_capped(response, deadline=started + timeout)
+        except (requests.RequestException, OSError, TimeoutError) as exc:
+            raw, truncated = b"", False
+            error = f"error reading the response body: {exc}"
+        else:
+            error = ""
+    status = response.status_code
+    outcome = classify_status(status)
+    if not error and 300 <= status < 400:
+        error = f"redirect to {response.headers.get('Location', '?')} not followed"
+    elif not error and outcome is not Outcome.SUCCESS:
+        error = f"HTTP {status}"
+    return HttpResult(
+        outcome,
+        status=status,
+        headers=dict(response.headers),
+        body=raw.decode("utf-8", errors="replace"),
+        duration_ms=_ms(started),
+        error=error,
+        truncated=truncated,
+    )
+
+
+def _read_capped(response: requests.Response, *, deadline: float) -> tuple[bytes, bool]:
+    """Read at most MAX_BODY_BYTES (undecoded: no decompression bombs), within the deadline."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_BODY_BYTES:
+        if time.monotonic() > deadline:
+            raise TimeoutError("response body not read before the timeout")
+        chunk = response.raw.read(_CHUNK, decode_content=False)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    # Unread rest: closing the response drops this connection instead of draining it.
+    return b"".join(chunks)[:MAX_BODY_BYTES], True
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
