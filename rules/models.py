@@ -1,20 +1,36 @@
 """Event catalogue, webhook rules and their payload fields."""
+
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from hub.crypto import EncryptedTextField, generate_signing_secret
+from hub.crypto import EncryptedTextField, generate_signing_secret, split_secrets
 from rules.domain import validate_domain
+from rules.validators import (
+    validate_event_code,
+    validate_field_names,
+    validate_header_name,
+    validate_headers,
+    validate_odoo_model,
+    validate_secrets,
+    validate_source_path,
+    validate_target_url,
+)
 
 
 class WebhookEvent(models.Model):
     code = models.CharField(
-        max_length=128, unique=True, help_text="create, write, unlink or a custom code."
+        max_length=128,
+        unique=True,
+        validators=[validate_event_code],
+        help_text="create, write, unlink or a custom code such as sale.order.confirmed.",
     )
     name = models.CharField(max_length=200)
-    model = models.CharField(max_length=128, blank=True, help_text="Blank = any model.")
+    model = models.CharField(
+        max_length=128, blank=True, validators=[validate_odoo_model], help_text="Blank = any model."
+    )
     description = models.TextField(blank=True)
     is_standard = models.BooleanField(default=False, editable=False)
     active = models.BooleanField(default=True)
@@ -46,29 +62,16 @@ class DispatchMode(models.TextChoices):
     SYNC = "sync", "Synchronous (inline)"
 
 
-def validate_target_url(value: str) -> None:
-    URLValidator(schemes=["http", "https"])(value)
-
-
-def validate_string_list(value: object) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ValidationError("Expected a list of field names.")
-
-
-def validate_headers(value: object) -> None:
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise ValidationError('Expected an object of header names to string values, e.g. {"X-A": "1"}')
-    for k, v in value.items():
-        if not k or any(c in k for c in " :\r\n") or any(c in v for c in "\r\n"):
-            raise ValidationError(f"Invalid header {k!r}.")
+# Old migrations import these validators from here.
+validate_string_list = validate_field_names
 
 
 class WebhookRule(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    model = models.CharField(max_length=128, help_text="Odoo model, e.g. sale.order")
+    model = models.CharField(
+        max_length=128, validators=[validate_odoo_model], help_text="Odoo model, e.g. sale.order"
+    )
     events = models.ManyToManyField(WebhookEvent, related_name="rules")
     connection = models.ForeignKey(
         "hub.OdooConnection",
@@ -84,11 +87,14 @@ class WebhookRule(models.Model):
     auth_username = models.CharField(max_length=200, blank=True)
     auth_password = EncryptedTextField(blank=True)
     auth_token = EncryptedTextField(blank=True)
-    api_key_header = models.CharField(max_length=100, default="X-API-Key", blank=True)
+    api_key_header = models.CharField(
+        max_length=100, default="X-API-Key", blank=True, validators=[validate_header_name]
+    )
     api_key = EncryptedTextField(blank=True)
     headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
     secret = EncryptedTextField(
         default=generate_signing_secret,
+        validators=[validate_secrets],
         help_text="Signing secret(s), whsec_...; several (one per line) while rotating.",
     )
     condition = models.TextField(
@@ -97,7 +103,9 @@ class WebhookRule(models.Model):
         help_text="Odoo domain, e.g. [('state','=','sale'),('amount_total','>',1000)]",
     )
     trigger_fields = models.JSONField(
-        default=list, blank=True, validators=[validate_string_list],
+        default=list,
+        blank=True,
+        validators=[validate_field_names],
         help_text="Fire a write only when one of these fields changed.",
     )
     include_changes = models.BooleanField(default=True)
@@ -130,6 +138,36 @@ class WebhookRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # Reactivating a rule (after a 410, say) clears the reason it was switched off.
+        if self.active and self.deactivated_reason:
+            self.deactivated_reason = ""
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "deactivated_reason"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.auth_type == AuthType.BASIC:
+            if not self.auth_username:
+                errors["auth_username"] = "Basic authentication needs a user name."
+            if not self.auth_password:
+                errors["auth_password"] = "Basic authentication needs a password."
+        elif self.auth_type == AuthType.BEARER and not self.auth_token:
+            errors["auth_token"] = "Bearer authentication needs a token."
+        elif self.auth_type == AuthType.API_KEY:
+            if not self.api_key_header:
+                errors["api_key_header"] = "API key authentication needs a header name."
+            if not self.api_key:
+                errors["api_key"] = "API key authentication needs a key."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def secrets(self) -> list[str]:
+        return split_secrets(self.secret)
 
 
 class FieldType(models.TextChoices):
@@ -169,7 +207,10 @@ class Transform(models.TextChoices):
 class PayloadField(models.Model):
     rule = models.ForeignKey(WebhookRule, on_delete=models.CASCADE, related_name="payload_fields")
     source_path = models.CharField(
-        max_length=255, blank=True, help_text="Dotted path: email, partner_id.country_id.code"
+        max_length=255,
+        blank=True,
+        validators=[validate_source_path],
+        help_text="Dotted path: email, partner_id.country_id.code",
     )
     field_type = models.CharField(max_length=10, choices=FieldType, default=FieldType.AUTO)
     payload_key = models.CharField(max_length=255, blank=True, help_text="Key in data (rename).")
@@ -187,8 +228,23 @@ class PayloadField(models.Model):
 
     @property
     def key(self) -> str:
-        return self.payload_key or self.source_path.replace(".", "_")
+        """The key in the payload's data: the rename, else the source path as written."""
+        return self.payload_key or self.source_path
 
     def clean(self) -> None:
-        if not self.source_path and self.transform != Transform.TEMPLATE:
-            raise ValidationError({"source_path": "Required unless the transform is a template."})
+        from rules.transforms import TransformError, validate_transform
+
+        errors: dict[str, str] = {}
+        if self.field_type == FieldType.COMPUTED and self.transform != Transform.TEMPLATE:
+            errors["transform"] = "A computed field needs the template transform."
+        if not self.source_path:
+            if self.transform != Transform.TEMPLATE:
+                errors["source_path"] = "Required unless the transform is a template."
+            elif not self.payload_key:
+                errors["payload_key"] = "A template field without a source path needs a key."
+        try:
+            validate_transform(self.transform, self.transform_arg)
+        except TransformError as exc:
+            errors.setdefault("transform_arg", str(exc))
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,123 @@
+"""Which rules an event triggers, and which record paths those rules need to read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.db.models import Prefetch, Q
+
+from rules.domain import Domain, DomainError, domain_fields, evaluate, parse_domain
+from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.placeholders import TemplateError, template_paths
+
+logger = logging.getLogger(__name__)
+ALL_FIELDS = "*"  # in needed_paths: some rule sends the whole record, so read every field
+
+
+@lru_cache(maxsize=1024)
+def parsed_condition(text: str) -> Domain:
+    """Parse a condition once per distinct text (the text is the cache key: never stale)."""
+    return parse_domain(text)
+
+
+def candidate_rules(*, model: str) -> list[WebhookRule]:
+    """Active rules for ``model`` with their active events and payload fields (three queries)."""
+    return list(
+        WebhookRule.objects.filter(active=True, model=model)
+        .select_related("connection")
+        .prefetch_related(
+            Prefetch("events", queryset=WebhookEvent.objects.filter(active=True)),
+            Prefetch("payload_fields", queryset=PayloadField.objects.order_by("sequence", "id")),
+        )
+    )
+
+
+def _listens(rule: WebhookRule, model: str, event_code: str) -> bool:
+    return any(e.code == event_code and e.model in ("", model) for e in rule.events.all())
+
+
+def _condition_holds(rule: WebhookRule, data: dict[str, Any]) -> bool:
+    if not rule.condition.strip():
+        return True
+    try:
+        return evaluate(parsed_condition(rule.condition), data)
+    except DomainError as exc:
+        # Saved conditions are validated; one that slipped past (raw SQL, old data) matches
+        # nothing rather than breaking the recording of the event for every other rule.
+        logger.warning("rule %s has an invalid condition, skipped: %s", rule.pk, exc)
+        return False
+
+
+def _triggered(rule: WebhookRule, event_code: str, changes: dict[str, Any] | None) -> bool:
+    if event_code != "write" or not rule.trigger_fields:
+        return True
+    return bool(changes) and any(f in changes for f in rule.trigger_fields)
+
+
+def matching_rules(
+    *,
+    model: str,
+    event_code: str,
+    connection_id: int | None,
+    data: dict[str, Any],
+    changes: dict[str, Any] | None,
+    candidates: Sequence[WebhookRule] | None = None,
+) -> list[WebhookRule]:
+    """The active rules that fire for this event, with events and payload fields prefetched.
+
+    ``candidates`` (from ``candidate_rules(model=...)``) lets a caller recording many events of
+    one model load the rules once.
+    """
+    rules = candidate_rules(model=model) if candidates is None else candidates
+    return [
+        rule
+        for rule in rules
+        if rule.active
+        and rule.model == model
+        and _listens(rule, model, event_code)
+        and (rule.connection_id is None or rule.connection_id == connection_id)
+        and _triggered(rule, event_code, changes)
+        and _condition_holds(rule, data)
+    ]
+
+
+def rule_paths(rule: WebhookRule, fields: Iterable[PayloadField]) -> set[str]:
+    """The record paths one rule reads: payload sources, template placeholders, condition."""
+    fields = list(fields)
+    paths: set[str] = set()
+    included = [f for f in fields if f.include]
+    if not fields:
+        paths.add(ALL_FIELDS)
+    for field in included:
+        if field.source_path:
+            paths.add(field.source_path)
+        if field.transform == "template":
+            try:
+                paths |= template_paths(field.transform_arg)
+            except TemplateError:
+                pass  # validated at save time; an invalid one renders nothing
+    try:
+        paths |= domain_fields(parsed_condition(rule.condition))
+    except DomainError:
+        pass
+    paths.update(f for f in rule.trigger_fields if isinstance(f, str))
+    return paths
+
+
+def needed_paths(*, model: str, connection_id: int | None) -> set[str]:
+    """Every record path the active rules for ``model`` (on this connection) read.
+
+    Contains ``"*"`` when some rule has no payload fields (its ``data`` is the whole record).
+    """
+    rules = (
+        WebhookRule.objects.filter(active=True, model=model)
+        .filter(Q(connection__isnull=True) | Q(connection_id=connection_id))
+        .prefetch_related("payload_fields")
+    )
+    paths: set[str] = set()
+    for rule in rules:
+        paths |= rule_paths(rule, list(rule.payload_fields.all()))
+    return paths
