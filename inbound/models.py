@@ -1,9 +1,12 @@
 """Inbound sources (one URL each) and the requests received on them."""
+
 from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from hub.crypto import EncryptedTextField
 
@@ -35,7 +38,9 @@ def generate_slug() -> str:
 class InboundSource(models.Model):
     slug = models.SlugField(max_length=100, unique=True, default=generate_slug)
     name = models.CharField(max_length=200)
-    verification = models.CharField(max_length=10, choices=Verification, default=Verification.STANDARD)
+    verification = models.CharField(
+        max_length=10, choices=Verification, default=Verification.STANDARD
+    )
     secret = EncryptedTextField(
         blank=True, help_text="Secret(s); several (one per line) while rotating."
     )
@@ -48,7 +53,10 @@ class InboundSource(models.Model):
     handler = models.CharField(max_length=12, choices=Handler, default=Handler.STORE)
     handler_config = models.JSONField(default=dict, blank=True)
     connection = models.ForeignKey(
-        "hub.OdooConnection", null=True, blank=True, on_delete=models.SET_NULL,
+        "hub.OdooConnection",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="inbound_sources",
     )
     active = models.BooleanField(default=True)
@@ -61,11 +69,35 @@ class InboundSource(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def path(self) -> str:
+        return reverse("inbound:incoming", kwargs={"slug": self.slug})
+
+    @property
+    def url(self) -> str:
+        """The full inbound URL to give to the sender."""
+        return settings.HUB_PUBLIC_URL.rstrip("/") + self.path
+
+    @property
+    def event_source(self) -> str:
+        """The ``source`` of hub events it emits. A ``none`` source's slug is its secret, so
+        that one is named by id instead: event sources are sent to every outbound receiver."""
+        if self.verification == Verification.NONE:
+            return f"inbound:source-{self.pk}"
+        return f"inbound:{self.slug}"
+
+    def clean(self) -> None:
+        from inbound.configuration import validate_source
+
+        validate_source(self)
+
 
 class VerificationStatus(models.TextChoices):
     VERIFIED = "verified"
     NOT_REQUIRED = "not_required", "Not required"
     FAILED = "failed"
+    # Refused before the signature was looked at (405, 413, 429): nothing was verified.
+    UNCHECKED = "unchecked", "Not checked"
 
 
 class ProcessingState(models.TextChoices):
@@ -84,13 +116,31 @@ class IncomingWebhook(models.Model):
     headers = models.JSONField(default=dict)
     body = models.TextField(blank=True)
     body_truncated = models.BooleanField(default=False)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "": a request without a key must never collide with another (partial unique).
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     verification_status = models.CharField(max_length=12, choices=VerificationStatus)
-    state = models.CharField(max_length=10, choices=ProcessingState, default=ProcessingState.RECEIVED)
-    result = models.JSONField(null=True, blank=True, help_text='e.g. {"model": "res.partner", "id": 7}')
+    state = models.CharField(
+        max_length=10, choices=ProcessingState, default=ProcessingState.RECEIVED
+    )
+    result = models.JSONField(
+        null=True, blank=True, help_text='e.g. {"model": "res.partner", "id": 7}'
+    )
     error = models.TextField(blank=True)
+    response_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="HTTP status the sender was given."
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        help_text="For a duplicate: the first request with the same idempotency key.",
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_retry_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -109,3 +159,35 @@ class IncomingWebhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} @ {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class InboundCounter(models.Model):
+    """A fixed one-minute window counter per source, shared by every web process (rate limit,
+    cap on stored rejected requests). Incremented with one atomic upsert; old rows are swept."""
+
+    source = models.ForeignKey(InboundSource, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    window_start = models.BigIntegerField(help_text="Unix seconds, a multiple of 60.")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "kind", "window_start"], name="inbound_counter_window"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}/{self.kind}@{self.window_start}: {self.count}"
+
+
+class InboundLease(models.Model):
+    """A short lease on a name (one Odoo record being upserted), so two workers never create
+    the same record twice. Taken by insert, stolen only once expired."""
+
+    name = models.CharField(max_length=255, unique=True)
+    holder = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

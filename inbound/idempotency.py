@@ -1,0 +1,48 @@
+"""Which idempotency key a request carries (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from rules.paths import get_path
+
+MAX_KEY = 255
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is False or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) > MAX_KEY:
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lowered), None)
+
+
+def _candidates(headers: Mapping[str, str], payload: Any, scheme: str, path: str) -> Iterator[Any]:
+    # A configured JSON path comes first: it is an explicit choice. Then DESIGN §5's order.
+    if path:
+        yield get_path(payload, path)
+    yield _header(headers, "webhook-id")
+    yield _header(headers, "X-Webhook-Id")
+    yield _header(headers, "X-GitHub-Delivery")
+    if scheme == "stripe" and isinstance(payload, dict):
+        yield payload.get("id")  # Stripe's event id (evt_...): the same on every redelivery
+    yield _header(headers, "X-Shopify-Webhook-Id")
+
+
+def idempotency_key(
+    *, headers: Mapping[str, str], payload: Any, scheme: str, path: str = ""
+) -> str | None:
+    """The key, or None when the request carries none (it is then never a duplicate)."""
+    return next(
+        (key for key in map(_text, _candidates(headers, payload, scheme, path)) if key), None
+    )

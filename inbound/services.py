@@ -1,0 +1,208 @@
+"""Receiving an inbound webhook: find the source, limit, verify, parse, dedupe, store, enqueue.
+
+Everything here runs before the response; handlers run later in django-q2 (inbound.processing).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from hub.crypto import split_secrets
+from inbound import conf, limits
+from inbound.capture import TooLarge, body_text, read_limited, storable_headers
+from inbound.idempotency import idempotency_key
+from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
+from inbound.verification import Inbound, verify
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Received:
+    """The parts of an HTTP request the pipeline needs (the view fills it in)."""
+
+    slug: str | None
+    method: str
+    headers: Mapping[str, str]
+    meta: Mapping[str, Any]
+    read: Callable[[int], bytes]
+    remote_addr: str | None = None
+    now: float = field(default_factory=time.time)
+
+
+def _decode(body: bytes) -> str:
+    # JSON may be UTF-8, -16 or -32; store it as the text it is.
+    try:
+        text = body.decode(json.detect_encoding(body))
+    except (UnicodeDecodeError, LookupError):
+        text = body.decode("utf-8", errors="replace")
+    return text.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+
+
+def _store_unaccepted(
+    source: InboundSource,
+    req: Received,
+    *,
+    state: str,
+    verification: str,
+    status: int,
+    reason: str = "",
+    body: bytes = b"",
+    duplicate_of: int | None = None,
+) -> IncomingWebhook | None:
+    """A rejected or duplicate request, kept for diagnosis within the per-source cap."""
+    stored = limits.hit(source_id=source.pk, kind=limits.UNACCEPTED, now=req.now).count
+    if stored > conf.unaccepted_per_minute():
+        return None  # counted in the window, not stored: an attacker cannot fill the disk
+    text, cut = body_text(body, conf.unaccepted_body_bytes())
+    return IncomingWebhook.objects.create(
+        source=source,
+        remote_addr=req.remote_addr,
+        headers=storable_headers(req.headers, extra_secret=source.api_key_header),
+        body=text.replace("\x00", "\ufffd"),
+        body_truncated=cut,
+        verification_status=verification,
+        state=state,
+        response_status=status,
+        error=reason,
+        duplicate_of_id=duplicate_of,
+    )
+
+
+def _reject(source: InboundSource, req: Received, status: int, reason: str, **kw: Any) -> None:
+    kw.setdefault("verification", VerificationStatus.UNCHECKED)
+    _store_unaccepted(
+        source, req, state=ProcessingState.REJECTED, status=status, reason=reason, **kw
+    )
+
+
+def enqueue(incoming_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("inbound.tasks.process_incoming", incoming_id, task_name=f"inbound-{incoming_id}")
+
+
+def _insert(
+    source: InboundSource, req: Received, body: bytes, key: str | None, verification: str
+) -> IncomingWebhook | None:
+    """Store an accepted request and enqueue it after commit; None if its key already exists."""
+    try:
+        with transaction.atomic():
+            row = IncomingWebhook.objects.create(
+                source=source,
+                remote_addr=req.remote_addr,
+                headers=storable_headers(req.headers, extra_secret=source.api_key_header),
+                body=_decode(body),
+                idempotency_key=key,
+                verification_status=verification,
+                state=ProcessingState.RECEIVED,
+                response_status=202,
+                enqueued_at=timezone.now(),
+            )
+            # robust: a broker hiccup must not turn a stored request into a 500; the sweep
+            # enqueues "received" rows whose task never ran.
+            transaction.on_commit(partial(enqueue, row.pk), robust=True)
+    except IntegrityError:
+        if key is None:
+            raise
+        return None
+    return row
+
+
+def _accept(
+    source: InboundSource, req: Received, body: bytes, key: str | None, verification: str
+) -> Answer:
+    # The unique (source, idempotency_key) constraint decides between concurrent copies, never
+    # a read-then-write. Twice: the first copy may vanish (rolled back) between insert and read.
+    for _ in range(2):
+        row = _insert(source, req, body, key, verification)
+        if row is not None:
+            return Answer(202, {"id": str(row.pk), "status": "accepted"})
+        first = (
+            IncomingWebhook.objects.filter(source=source, idempotency_key=key)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if first is not None:
+            _store_unaccepted(
+                source,
+                req,
+                state=ProcessingState.DUPLICATE,
+                verification=verification,
+                status=200,
+                body=body,
+                reason=f"duplicate of #{first}",
+                duplicate_of=first,
+            )
+            return Answer(200, {"id": str(first), "status": "duplicate"})
+    raise IntegrityError(f"could not store a request with idempotency key {key!r}")
+
+
+def find_source(slug: str | None) -> InboundSource | None:
+    if not slug or len(slug) > 100:
+        return None
+    return InboundSource.objects.filter(slug=slug).first()
+
+
+def receive(req: Received) -> Answer:
+    source = find_source(req.slug)
+    if source is None:
+        return Answer(404, {"error": "unknown source"})
+    if not source.active:
+        _reject(source, req, 404, "the source is inactive")
+        return Answer(404, {"error": "unknown source"})
+    if req.method != "POST":
+        _reject(source, req, 405, f"method {req.method} is not allowed")
+        return Answer(405, {"error": "method not allowed"}, {"Allow": "POST"})
+    if source.rate_limit_per_minute:
+        seen = limits.hit(source_id=source.pk, kind=limits.RATE, now=req.now)
+        if seen.count > source.rate_limit_per_minute:
+            _reject(source, req, 429, f"over {source.rate_limit_per_minute} requests/minute")
+            return Answer(429, {"error": "rate limited"}, {"Retry-After": str(seen.retry_after)})
+    try:
+        body = read_limited(req.meta, req.read, conf.max_bytes())
+    except TooLarge as exc:
+        _reject(source, req, 413, str(exc))
+        return Answer(413, {"error": "payload too large"})
+    verdict = verify(
+        source.verification,
+        Inbound(
+            body=body,
+            headers=req.headers,
+            secrets=split_secrets(source.secret or ""),
+            now=int(req.now),
+            tolerance=source.tolerance_seconds,
+            api_key_header=source.api_key_header,
+        ),
+    )
+    if not verdict.ok:
+        _reject(source, req, 401, verdict.reason, verification=VerificationStatus.FAILED, body=body)
+        return Answer(401, {"error": "unauthorized"})
+    verification = (
+        VerificationStatus.VERIFIED if verdict.required else VerificationStatus.NOT_REQUIRED
+    )
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        _reject(source, req, 400, f"malformed JSON: {exc}", verification=verification, body=body)
+        return Answer(400, {"error": "malformed JSON"})
+    key = idempotency_key(
+        headers=req.headers,
+        payload=payload,
+        scheme=source.verification,
+        path=source.idempotency_path,
+    )
+    return _accept(source, req, body, key, verification)
