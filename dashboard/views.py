@@ -1,0 +1,61 @@
+"""Dashboard entry points: the staff page and its JSON (thin: parse, look up, call a selector)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import IsAdminUser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dashboard.selectors import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    ParamError,
+    admin_url,
+    check_rule,
+    dashboard_data,
+    filter_choices,
+    parse_params,
+)
+
+
+class DashboardDataView(APIView):
+    """GET /webhook/dashboard/data: a staff user's session or `Authorization: Token <key>`."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAdminUser]
+    renderer_classes = [JSONRenderer]
+
+    def get(self, request: Request) -> Response:
+        try:
+            params = parse_params(request.query_params)
+            check_rule(params)
+        except ParamError as exc:
+            return Response(exc.errors, status=400)
+        return Response(dashboard_data(params=params))
+
+
+@staff_member_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    """The charts page; it fetches its numbers from the JSON endpoint."""
+    context = {
+        **admin.site.each_context(request),
+        "title": "Webhook dashboard",
+        "data_url": reverse("dashboard:data"),
+        "day_choices": [1, 7, 14, 30, MAX_DAYS],
+        "default_days": DEFAULT_DAYS,
+        "choices": filter_choices(),
+        "links": {
+            "logs": admin_url("admin:delivery_webhooklog_changelist"),
+            "retries": admin_url("admin:delivery_webhookretry_changelist"),
+            "incoming": admin_url("admin:inbound_incomingwebhook_changelist"),
+        },
+    }
+    return render(request, "dashboard/index.html", context)
