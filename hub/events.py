@@ -3,9 +3,14 @@
 Interface (stable, used by hub.odoo, inbound and the API):
     record_event(NewEvent(...)) -> EventHistory
     record_events([NewEvent, ...]) -> list[EventHistory]   # one transaction, bulk writes
-The delivery engine (issue 3) extends the body: match rules, write pending WebhookLogs in the
-same transaction, enqueue after commit.
+
+In one transaction: the EventHistory rows, the rules each event matches (rules_triggered) and
+one WebhookLog per (event, rule). Sending starts only after that transaction commits: async
+rules are queued (ids only), sync rules are sent inline before the call returns. Called inside
+an outer ``atomic`` block, everything waits for the outer commit (so a sync rule is then sent
+when the outer block commits, not before this call returns); a rollback sends nothing.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -16,7 +21,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from delivery.dispatch import create_deliveries
 from hub.models import EventHistory, OdooConnection
+from rules.matching import candidate_rules, matching_rules
+from rules.models import WebhookRule
 
 
 @dataclass
@@ -33,22 +41,41 @@ class NewEvent:
 
 
 def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
+    if not events:
+        return []
     with transaction.atomic():
-        rows = [
-            EventHistory(
-                occurred_at=e.occurred_at or timezone.now(),
-                source=e.source,
-                connection=e.connection,
+        candidates: dict[str, list[WebhookRule]] = {}  # rules loaded once per model
+        rows: list[EventHistory] = []
+        matched: list[list[WebhookRule]] = []
+        for e in events:
+            if e.model not in candidates:
+                candidates[e.model] = candidate_rules(model=e.model)
+            rules = matching_rules(
                 model=e.model,
-                record_id=e.record_id,
                 event_code=e.event_code,
-                user=e.user,
+                connection_id=e.connection.pk if e.connection else None,
                 data=e.data,
                 changes=e.changes,
+                candidates=candidates[e.model],
             )
-            for e in events
-        ]
-        return EventHistory.objects.bulk_create(rows)
+            matched.append(rules)
+            rows.append(
+                EventHistory(
+                    occurred_at=e.occurred_at or timezone.now(),
+                    source=e.source,
+                    connection=e.connection,
+                    model=e.model,
+                    record_id=e.record_id,
+                    event_code=e.event_code,
+                    user=e.user,
+                    data=e.data,
+                    changes=e.changes,
+                    rules_triggered=len(rules),
+                )
+            )
+        rows = EventHistory.objects.bulk_create(rows)
+        create_deliveries(list(zip(rows, matched, strict=True)))
+        return rows
 
 
 def record_event(event: NewEvent) -> EventHistory:

@@ -1,0 +1,147 @@
+"""Build one delivery attempt's HTTP request: URL, body, §4 headers, auth, signatures, redaction.
+
+Split in two on purpose: :func:`prepare` fixes the URL and body once per delivery (stored on
+the log, so every retry sends the same bytes under the same ``webhook-id``); :func:`compose`
+adds the per-attempt headers (timestamp, signatures, current credentials).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from delivery.signing import HUB_HEADER, STANDARD_HEADER, signature_headers
+from hub.crypto import split_secrets
+from hub.lib.http import user_agent
+from rules.models import AuthType, WebhookRule
+
+BODYLESS_METHODS = frozenset({"GET", "DELETE"})
+QUERY_KEYS = ("id", "type", "model", "record_id")
+REDACTED = "***"
+
+# Set by the hub on every attempt; a rule's custom headers cannot override them.
+PROTECTED_HEADERS = frozenset(
+    h.lower()
+    for h in (
+        "webhook-id",
+        "webhook-timestamp",
+        STANDARD_HEADER,
+        "X-Webhook-Id",
+        "X-Webhook-Timestamp",
+        HUB_HEADER,
+        "X-Webhook-Event",
+        "Host",
+        "Content-Length",
+        "Transfer-Encoding",
+        "Connection",
+    )
+)
+ALWAYS_REDACTED = frozenset({"authorization", "proxy-authorization", "cookie"})
+SIGNATURE_NAMES = frozenset({STANDARD_HEADER.lower(), HUB_HEADER.lower()})
+# Custom headers whose names look like credentials are redacted too (users put tokens there).
+SECRET_HINTS = ("token", "secret", "password", "api-key", "apikey", "api_key", "auth")
+
+
+@dataclass(frozen=True)
+class OutboundRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def encode_body(envelope: dict[str, Any]) -> bytes:
+    return json.dumps(
+        envelope, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
+    ).encode()
+
+
+def with_query(url: str, envelope: dict[str, Any]) -> str:
+    """The rule URL plus `id`, `type`, `model`, `record_id` (GET and DELETE carry no body)."""
+    parts = urlsplit(url)
+    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    params += [(k, str(envelope[k])) for k in QUERY_KEYS if envelope.get(k) is not None]
+    return urlunsplit(parts._replace(query=urlencode(params)))
+
+
+def prepare(*, rule: WebhookRule, envelope: dict[str, Any]) -> tuple[str, bytes]:
+    """URL and body of a delivery, fixed for all its attempts."""
+    if rule.http_method in BODYLESS_METHODS:
+        return with_query(rule.url, envelope), b""
+    return rule.url, encode_body(envelope)
+
+
+def auth_headers(rule: WebhookRule) -> dict[str, str]:
+    if rule.auth_type == AuthType.BASIC:
+        pair = f"{rule.auth_username}:{rule.auth_password}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    if rule.auth_type == AuthType.BEARER:
+        return {"Authorization": f"Bearer {rule.auth_token}"}
+    if rule.auth_type == AuthType.API_KEY:
+        return {rule.api_key_header or "X-API-Key": rule.api_key}
+    return {}
+
+
+def compose(
+    *,
+    rule: WebhookRule,
+    method: str,
+    url: str,
+    body: bytes,
+    delivery_id: str,
+    event_type: str,
+    timestamp: int,
+) -> OutboundRequest:
+    """The full request of one attempt (unredacted: this is what goes on the wire)."""
+    headers: dict[str, str] = {"Content-Type": "application/json", "User-Agent": user_agent()}
+    _merge(
+        headers,
+        {k: v for k, v in (rule.headers or {}).items() if k.lower() not in PROTECTED_HEADERS},
+    )
+    _merge(headers, auth_headers(rule))
+    _merge(
+        headers,
+        {
+            "webhook-id": delivery_id,
+            "X-Webhook-Id": delivery_id,
+            "webhook-timestamp": str(timestamp),
+            "X-Webhook-Timestamp": str(timestamp),
+            "X-Webhook-Event": event_type,
+        },
+    )
+    secrets = split_secrets(rule.secret or "")
+    _merge(
+        headers,
+        signature_headers(secrets=secrets, msg_id=delivery_id, timestamp=timestamp, body=body),
+    )
+    return OutboundRequest(method=method, url=url, headers=headers, body=body)
+
+
+def _merge(headers: dict[str, str], extra: dict[str, str]) -> None:
+    """Case-insensitive update: a later `authorization` replaces an earlier `Authorization`."""
+    for key, value in extra.items():
+        for existing in [k for k in headers if k.lower() == key.lower()]:
+            del headers[existing]
+        headers[key] = value
+
+
+def redact(
+    headers: dict[str, str], *, rule: WebhookRule, keep_signatures: bool = False
+) -> dict[str, str]:
+    """A copy safe to store or show: credentials (and, unless kept, signatures) masked."""
+    secret_names = set(ALWAYS_REDACTED)
+    if rule.auth_type == AuthType.API_KEY:
+        secret_names.add((rule.api_key_header or "X-API-Key").lower())
+    if not keep_signatures:
+        secret_names |= SIGNATURE_NAMES
+    out = {}
+    for key, value in headers.items():
+        lower = key.lower()
+        hinted = lower not in SIGNATURE_NAMES and any(h in lower for h in SECRET_HINTS)
+        out[key] = REDACTED if lower in secret_names or hinted else value
+    return out

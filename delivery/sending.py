@@ -1,0 +1,128 @@
+"""Send pending deliveries: claim each log atomically, send it once, record the attempt, move on.
+
+A claim is a conditional UPDATE (``status='pending'`` and unclaimed or stale), so two workers
+handed the same log id never both send it. The result is written back only if our claim still
+stands (``claimed_at`` unchanged): a worker that outlived its claim cannot overwrite a newer
+attempt. Sending happens outside any transaction; recording the result is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from delivery import ordering, retries
+from delivery.build import compose, redact
+from delivery.models import LogStatus, WebhookLog
+from hub.lib import http
+from hub.lib.http import HttpResult, Outcome
+
+logger = logging.getLogger(__name__)
+
+# Longer than any attempt can hold a claim (timeout <= 120 s for connect + headers + body).
+CLAIM_TTL = timedelta(minutes=10)
+
+
+def deliver(log_ids: Iterable[int]) -> int:
+    """Send every still-pending log among `log_ids`, oldest first; returns how many were sent."""
+    logs = (
+        WebhookLog.objects.filter(id__in=list(log_ids), status=LogStatus.PENDING)
+        .select_related("rule")
+        .order_by("id")
+    )
+    return sum(1 for log in logs if deliver_one(log))
+
+
+def claim(log: WebhookLog, *, now: datetime | None = None) -> datetime | None:
+    """Claim one log for sending; the claim time is the token, None when someone else has it."""
+    now = now or timezone.now()
+    claimed = (
+        WebhookLog.objects.filter(pk=log.pk, status=LogStatus.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL))
+        .update(claimed_at=now, error="")
+    )
+    return now if claimed else None
+
+
+def deliver_one(log: WebhookLog) -> bool:
+    """Claim, send and record one pending log; False when it was not sent by us."""
+    token = claim(log)
+    if token is None:
+        return False
+    rule = log.rule
+    if rule is None or not rule.active:
+        reason = "the rule was deleted" if rule is None else "the rule is inactive"
+        finish(log, token=token, result=HttpResult(Outcome.FAIL, error=f"not sent: {reason}"))
+        return False
+    if rule.ordered and ordering.blocked(log):
+        ordering.park(log, token=token)
+        return False
+    result, headers = send_log(log)
+    finish(log, token=token, result=result, request_headers=headers)
+    return True
+
+
+def send_log(log: WebhookLog) -> tuple[HttpResult, dict[str, str]]:
+    """One HTTP attempt for `log` (its rule loaded); returns the result and the stored headers."""
+    rule = log.rule
+    request = compose(
+        rule=rule,
+        method=log.http_method,
+        url=log.url,
+        body=log.request_body.encode(),
+        delivery_id=log.delivery_id,
+        event_type=f"{log.model}.{log.event_code}",
+        timestamp=int(time.time()),
+    )
+    result = http.send(
+        method=request.method,
+        url=request.url,
+        headers=request.headers,
+        body=request.body,
+        timeout=rule.timeout,
+    )
+    return result, redact(request.headers, rule=rule)
+
+
+def finish(
+    log: WebhookLog,
+    *,
+    token: datetime,
+    result: HttpResult,
+    request_headers: dict[str, str] | None = None,
+    probe: bool = False,
+) -> bool:
+    """Record the attempt and its consequences (retry, dead letter, counters, 410) atomically.
+
+    `probe` (a "send test now") records the attempt only: no retry, no counters, no 410.
+    """
+    now = timezone.now()
+    fields = {
+        "status": LogStatus.SUCCESS if result.outcome is Outcome.SUCCESS else LogStatus.FAILED,
+        "response_status": result.status,
+        "response_headers": result.headers,
+        "response_body": result.body,
+        "duration_ms": result.duration_ms if request_headers is not None else None,
+        "error": result.error,
+        "sent_at": now if request_headers is not None else None,
+    }
+    if request_headers is not None:
+        fields["request_headers"] = request_headers
+    with transaction.atomic():
+        updated = WebhookLog.objects.filter(
+            pk=log.pk, status=LogStatus.PENDING, claimed_at=token
+        ).update(**fields)
+        if not updated:
+            logger.warning("delivery log %s was re-claimed while sending; result dropped", log.pk)
+            return False
+        for key, value in fields.items():
+            setattr(log, key, value)
+        if not probe:
+            retries.apply_outcome(log, result=result, now=now)
+    return True
