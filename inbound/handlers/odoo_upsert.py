@@ -108,8 +108,8 @@ def handle(ctx: Context) -> dict[str, Any]:
         raise HandlerError("the source has no Odoo connection")
     plan = build_plan(ctx.payload, ctx.config)
     model, field, key = plan["model"], plan["field"], plan["key"]
-    client = OdooClient.for_connection(connection)
-    with lease(lease_name("odoo_upsert", connection.pk, model, field, key)):
+    lease_key = lease_name("odoo_upsert", connection.pk, model, field, key)
+    with OdooClient.for_connection(connection) as client, lease(lease_key):
         # Archived records count: a match must never be created twice.
         ids = client.search(model, [(field, "=", key)], limit=2, context={"active_test": False})
         if len(ids) > 1:

@@ -52,3 +52,7 @@ def post_signed(
     headers = standard_headers(source.secret.split()[0], body, msg_id=msg_id)
     headers.update(extra)
     return client.post(source.path, data=body, content_type="application/json", **headers)
+
+
+from tests.fakes.odoo import fake_odoo, odoo_conn  # noqa: E402,F401  (fixtures)
+from tests.fakes.receiver import receiver  # noqa: E402,F401  (fixture)
