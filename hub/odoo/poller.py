@@ -1,0 +1,367 @@
+"""Poll one ModelHook: write_date window with an overlap, snapshot diffs, id reconciliation.
+
+Algorithm (docs/odoo.md explains the guarantees):
+1. Window: ``[('write_date', '>=', cursor - overlap)] + hook domain``, ordered
+   ``write_date asc, id asc``, context ``active_test: False`` (archiving is a write of
+   ``active``). ``>=`` on a whole second means the same in Odoo 16-18 and 19.
+2. Pages: a full page is processed up to (excluding) its last second, and the next page starts
+   at that second; a page lying entirely inside one second is walked by id within that second.
+   No offsets: a record rewritten while we page moves to the end instead of shifting others.
+3. Each record is compared with its snapshot: no snapshot -> create (or, for an old record
+   entering the hook's domain, a write with unknown "before"); tracked fields changed -> write;
+   nothing tracked changed, own write (write_uid = the connection's user), or an event code the
+   hook does not watch -> the snapshot is updated silently. Re-reading the overlap therefore
+   emits nothing twice, and two writes in one second are both seen (values, not dates, decide).
+4. Each page commits its events, snapshots and the cursor (max write_date processed) in one
+   transaction, under the hook's lease.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from hub.events import NewEvent, record_events
+from hub.models import STANDARD_EVENTS, ModelHook, RecordSnapshot
+from hub.odoo import state
+from hub.odoo.client import OdooClient
+from hub.odoo.fields import ReadPlan, build_plan, cached_describe, comparable, diff, expand, wire
+from rules.domain import parse_domain
+from rules.matching import needed_paths
+
+logger = logging.getLogger(__name__)
+ODOO_DT = "%Y-%m-%d %H:%M:%S"
+ACTIVE_TEST_OFF = {"active_test": False}
+ORDER = "write_date asc, id asc"
+
+
+def overlap() -> timedelta:
+    return timedelta(seconds=getattr(settings, "HUB_ODOO_POLL_OVERLAP", 300))
+
+
+def batch_size() -> int:
+    return int(getattr(settings, "HUB_ODOO_BATCH_SIZE", 500))
+
+
+def reconcile_every() -> timedelta:
+    return timedelta(seconds=getattr(settings, "HUB_ODOO_RECONCILE_SECONDS", 600))
+
+
+def to_odoo(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(ODOO_DT)
+
+
+def from_odoo(text: str) -> datetime:
+    return datetime.strptime(text[:19], ODOO_DT).replace(tzinfo=UTC)
+
+
+def next_second(text: str) -> str:
+    return to_odoo(from_odoo(text) + timedelta(seconds=1))
+
+
+# --- pure core -----------------------------------------------------------------------------------
+@dataclass
+class Snap:
+    write_date: str
+    values: dict[str, Any]
+
+
+@dataclass
+class Decision:
+    code: str | None = None  # event to emit, if any
+    changes: dict[str, Any] | None = None
+    store: bool = False  # write the snapshot
+
+
+def user_of(row: dict[str, Any]) -> dict[str, Any] | None:
+    uid = row.get("write_uid")
+    if isinstance(uid, list) and uid:
+        return {"id": uid[0], "name": uid[1] if len(uid) > 1 else None}
+    return None
+
+
+def unchanged(snap: Snap, row: dict[str, Any]) -> bool:
+    return snap.write_date == (row.get("write_date") or "") and all(
+        name in snap.values and comparable(snap.values[name]) == comparable(value)
+        for name, value in row.items()
+    )
+
+
+def decide(
+    row: dict[str, Any],
+    snap: Snap | None,
+    *,
+    plan: ReadPlan,
+    own_uid: int | None,
+    ignore_own: bool,
+    watched: set[str],
+    baseline: bool,
+    window_start: str | None,
+) -> Decision:
+    if snap is not None and unchanged(snap, row):
+        return Decision()  # the overlap re-read a record we already know: nothing at all
+    if baseline:
+        return Decision(store=True)
+    user = user_of(row)
+    if ignore_own and own_uid and user and user["id"] == own_uid:
+        return Decision(store=True)  # the hub's own write (e.g. an inbound upsert): no echo
+    if snap is None:
+        created = row.get("create_date") or ""
+        if window_start is None or not created or created >= window_start:
+            code, changes = "create", None
+        else:
+            # Created long ago, first seen now: it entered the hook's domain. Its "before" is
+            # unknown, so every tracked field is reported with before = null.
+            code = "write"
+            changes = {f: {"before": None, "after": wire(row[f])} for f in plan.tracked if f in row}
+    else:
+        changes = diff(snap.values, row, plan.tracked)
+        if not changes:
+            return Decision(store=True)  # only untracked fields changed
+        code = "write"
+    if code not in watched:
+        return Decision(store=True)
+    return Decision(code=code, changes=changes, store=True)
+
+
+def window_pages(
+    client: OdooClient,
+    *,
+    model: str,
+    domain: list,
+    fields: list[str],
+    since: str | None,
+    batch: int,
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """Yield (rows, cursor after these rows) over the write_date window, oldest first."""
+    lower = since
+    while True:
+        bounded = [("write_date", ">=", lower)] if lower else []
+        rows = client.search_read(
+            model, bounded + domain, fields, limit=batch, order=ORDER, context=ACTIVE_TEST_OFF
+        )
+        if len(rows) < batch:
+            yield rows, max((r.get("write_date") or "" for r in rows), default="") or lower
+            return
+        first, last = rows[0].get("write_date") or "", rows[-1].get("write_date") or ""
+        if first < last:
+            done = [r for r in rows if (r.get("write_date") or "") < last]
+            yield done, done[-1].get("write_date") or lower
+            lower = last
+            continue
+        yield from _one_second(
+            client, model=model, domain=domain, fields=fields, second=last, batch=batch
+        )
+        lower = next_second(last)
+
+
+def _one_second(
+    client: OdooClient, *, model: str, domain: list, fields: list[str], second: str, batch: int
+) -> Iterator[tuple[list[dict[str, Any]], str]]:
+    """More than a page of records written in one second: walk them by id."""
+    last_id = 0
+    within = [("write_date", ">=", second), ("write_date", "<", next_second(second))]
+    while True:
+        rows = client.search_read(
+            model,
+            [*within, ("id", ">", last_id), *domain],
+            fields,
+            limit=batch,
+            order="id asc",
+            context=ACTIVE_TEST_OFF,
+        )
+        yield rows, second
+        if len(rows) < batch:
+            return
+        last_id = rows[-1]["id"]
+
+
+# --- database layer ------------------------------------------------------------------------------
+@dataclass
+class PollResult:
+    hook_id: int
+    busy: bool = False
+    baseline: bool = False
+    seen: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    deleted: int = 0
+    calls: int = 0
+
+    def summary(self) -> str:
+        if self.busy:
+            return "skipped: another poll of this hook is running"
+        what = ", ".join(f"{n} {code}" for code, n in sorted(self.events.items())) or "no events"
+        head = "baseline taken" if self.baseline else what
+        return f"{head}; {self.seen} records read, {self.deleted} deletions found"
+
+
+def watched_codes(hook: ModelHook) -> set[str]:
+    return set(hook.events or STANDARD_EVENTS)
+
+
+def plan_for(hook: ModelHook, client: OdooClient) -> ReadPlan:
+    describe = cached_describe(hook.connection_id, client)
+    needed = needed_paths(model=hook.model, connection_id=hook.connection_id)
+    plan = build_plan(
+        model=hook.model, describe=describe, tracked=hook.tracked_fields or [], needed=needed
+    )
+    if plan.skipped:
+        logger.warning("hook %s: unknown field paths skipped: %s", hook.pk, plan.skipped)
+    return plan
+
+
+def resolve(client: OdooClient, hook: ModelHook, plan: ReadPlan, rows: list[dict]) -> None:
+    if plan.tree and rows:
+        expand(
+            model=plan.model,
+            rows=rows,
+            tree=plan.tree,
+            describe=cached_describe(hook.connection_id, client),
+            fetch=client.read_related,
+        )
+
+
+def load_snaps(hook: ModelHook, ids: list[int]) -> dict[int, Snap]:
+    rows = RecordSnapshot.objects.filter(hook=hook, record_id__in=ids).values_list(
+        "record_id", "write_date", "values"
+    )
+    return {rid: Snap(wd, values) for rid, wd, values in rows}
+
+
+def save_snaps(hook: ModelHook, stored: dict[int, Snap], known: set[int]) -> None:
+    now = timezone.now()
+    new = [
+        RecordSnapshot(hook=hook, record_id=rid, write_date=s.write_date, values=s.values)
+        for rid, s in stored.items()
+        if rid not in known
+    ]
+    RecordSnapshot.objects.bulk_create(new, batch_size=500)
+    existing = {
+        r.record_id: r
+        for r in RecordSnapshot.objects.filter(hook=hook, record_id__in=known & stored.keys())
+    }
+    for rid, row in existing.items():
+        row.write_date, row.values, row.updated_at = stored[rid].write_date, stored[rid].values, now
+    RecordSnapshot.objects.bulk_update(
+        existing.values(), ["write_date", "values", "updated_at"], batch_size=500
+    )
+
+
+def event_for(hook: ModelHook, row: dict[str, Any], decision: Decision) -> NewEvent:
+    written = row.get("write_date")
+    return NewEvent(
+        model=hook.model,
+        event_code=decision.code or "",
+        record_id=row["id"],
+        data=row,
+        changes=decision.changes,
+        user=user_of(row),
+        source=hook.connection.name,
+        connection=hook.connection,
+        occurred_at=from_odoo(written) if written else None,
+    )
+
+
+def commit_page(
+    hook: ModelHook,
+    token: datetime,
+    rows: list[dict],
+    *,
+    plan: ReadPlan,
+    own_uid: int | None,
+    baseline: bool,
+    window_start: str | None,
+    cursor: str | None,
+    result: PollResult,
+) -> datetime:
+    """Decide, then write events + snapshots + cursor in one transaction under the lease."""
+    snaps = load_snaps(hook, [r["id"] for r in rows])
+    known = set(snaps)
+    stored: dict[int, Snap] = {}
+    events: list[NewEvent] = []
+    for row in rows:
+        decision = decide(
+            row,
+            snaps.get(row["id"]),
+            plan=plan,
+            own_uid=own_uid,
+            ignore_own=hook.ignore_own_writes,
+            watched=watched_codes(hook),
+            baseline=baseline,
+            window_start=window_start,
+        )
+        if decision.store:
+            snaps[row["id"]] = stored[row["id"]] = Snap(row.get("write_date") or "", row)
+        if decision.code:
+            events.append(event_for(hook, row, decision))
+            result.events[decision.code] = result.events.get(decision.code, 0) + 1
+    with transaction.atomic():
+        token = state.renew(hook.pk, token)
+        if events:
+            record_events(events)
+        save_snaps(hook, stored, known)
+        if cursor:
+            moment = from_odoo(cursor)
+            if hook.cursor is None or moment > hook.cursor:
+                ModelHook.objects.filter(pk=hook.pk).update(cursor=moment)
+                hook.cursor = moment
+    result.seen += len(rows)
+    return token
+
+
+def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = False) -> PollResult:
+    """One poll of one hook. Raises OdooError (recorded on the hook by the caller)."""
+    result = PollResult(hook_id=hook.pk)
+    token = state.acquire(hook.pk)
+    if token is None:
+        result.busy = True
+        return result
+    try:
+        own_uid = client.uid or client.authenticate()
+        plan = plan_for(hook, client)
+        domain = list(parse_domain(hook.domain))
+        baseline = result.baseline = not hook.baseline_done
+        since = to_odoo(hook.cursor - overlap()) if hook.cursor else None
+        for rows, cursor in window_pages(
+            client,
+            model=hook.model,
+            domain=domain,
+            fields=plan.fields,
+            since=since,
+            batch=batch_size(),
+        ):
+            resolve(client, hook, plan, rows)
+            token = commit_page(
+                hook,
+                token,
+                rows,
+                plan=plan,
+                own_uid=own_uid,
+                baseline=baseline,
+                window_start=since,
+                cursor=cursor,
+                result=result,
+            )
+        if baseline:
+            ModelHook.objects.filter(pk=hook.pk).update(baseline_done=True)
+            hook.baseline_done = True
+        elif force_reconcile or _reconcile_due(hook):
+            from hub.odoo.reconcile import reconcile
+
+            result.deleted, token = reconcile(hook=hook, client=client, token=token)
+    finally:
+        state.release(hook.pk, token)
+    return result
+
+
+def _reconcile_due(hook: ModelHook) -> bool:
+    return hook.last_reconcile_at is None or (
+        timezone.now() - hook.last_reconcile_at >= reconcile_every()
+    )

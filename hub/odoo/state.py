@@ -1,0 +1,150 @@
+"""Connection and hook state: poll leases, success/failure bookkeeping, backoff, the probe.
+
+A hook lease is a conditional UPDATE on ``locked_until`` (correct with any number of workers on
+PostgreSQL or SQLite, no long-held row lock); its value doubles as the holder's token.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from hub.models import ModelHook, OdooConnection
+from hub.odoo.client import (
+    OdooAccessDenied,
+    OdooAuthError,
+    OdooClient,
+    OdooError,
+    OdooProtocolError,
+    OdooUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+LEASE_SECONDS = 300
+MAX_BACKOFF_SECONDS = 3600
+
+
+class LeaseLost(Exception):
+    """Another worker took the hook over (our lease expired): stop without committing."""
+
+
+def acquire(hook_id: int, *, seconds: int = LEASE_SECONDS) -> datetime | None:
+    now = timezone.now()
+    token = now + timedelta(seconds=seconds)
+    free = Q(locked_until__isnull=True) | Q(locked_until__lt=now)
+    taken = ModelHook.objects.filter(free, pk=hook_id).update(locked_until=token)
+    return token if taken else None
+
+
+def renew(hook_id: int, token: datetime, *, seconds: int = LEASE_SECONDS) -> datetime:
+    new = max(timezone.now() + timedelta(seconds=seconds), token + timedelta(microseconds=1))
+    if not ModelHook.objects.filter(pk=hook_id, locked_until=token).update(locked_until=new):
+        raise LeaseLost(f"hook {hook_id}: poll lease lost")
+    return new
+
+
+def release(hook_id: int, token: datetime) -> None:
+    ModelHook.objects.filter(pk=hook_id, locked_until=token).update(locked_until=None)
+
+
+# --- error classification ------------------------------------------------------------------------
+def is_connection_error(exc: OdooError) -> bool:
+    """Errors that concern the whole connection (stop polling its hooks, back off)."""
+    return isinstance(exc, OdooUnavailable | OdooAccessDenied | OdooProtocolError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for the admin: never a traceback."""
+    if isinstance(exc, OdooAuthError):
+        return f"Login failed: {exc.message}"
+    if isinstance(exc, OdooAccessDenied):
+        return f"Access denied by Odoo (check the password or API key): {exc.message}"
+    if isinstance(exc, OdooUnavailable):
+        return f"Odoo unavailable: {exc.message}"
+    if isinstance(exc, OdooError):
+        label = {1: "Odoo server error", 2: "Odoo refused", 4: "Odoo access error"}
+        return f"{label.get(exc.code or 0, 'Odoo error')}: {exc.message}"
+    return f"Internal error ({type(exc).__name__}); see the worker log"
+
+
+def backoff_seconds(*, interval: int, failures: int) -> int:
+    return int(min(max(interval, 1) * 2 ** min(failures, 12), max(MAX_BACKOFF_SECONDS, interval)))
+
+
+def record_connection_failure(conn: OdooConnection, exc: BaseException) -> None:
+    now = timezone.now()
+    failures = conn.consecutive_failures + 1
+    delay = backoff_seconds(interval=conn.poll_interval, failures=failures)
+    message = describe_error(exc)
+    OdooConnection.objects.filter(pk=conn.pk).update(
+        last_error=message,
+        last_error_at=now,
+        consecutive_failures=failures,
+        next_poll_at=now + timedelta(seconds=delay),
+    )
+    conn.last_error, conn.last_error_at, conn.consecutive_failures = message, now, failures
+    logger.warning("odoo connection %s: %s (retry in %ss)", conn.name, message, delay)
+
+
+def record_connection_success(conn: OdooConnection, *, uid: int | None) -> None:
+    now = timezone.now()
+    fields = {
+        "last_poll_at": now,
+        "consecutive_failures": 0,
+        "last_error": "",
+        "next_poll_at": now + timedelta(seconds=conn.poll_interval),
+    }
+    if uid and uid != conn.uid:
+        fields["uid"] = uid
+    OdooConnection.objects.filter(pk=conn.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(conn, name, value)
+
+
+def record_hook_result(hook: ModelHook, *, result: str = "", error: str = "") -> None:
+    fields = {"last_poll_at": timezone.now(), "last_error": error}
+    if result:
+        fields["last_result"] = result[:255]
+    ModelHook.objects.filter(pk=hook.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(hook, name, value)
+
+
+# --- the probe ("Test connection") ------------------------------------------------------------
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    version: str = ""
+    uid: int | None = None
+    error: str = ""
+
+
+def identify(conn: OdooConnection, client: OdooClient) -> Probe:
+    """version() + authenticate(), stored on the connection. Raises OdooError."""
+    info = client.version()
+    version = str(info.get("server_version") or "")
+    uid = client.authenticate()
+    OdooConnection.objects.filter(pk=conn.pk).update(version=version, uid=uid)
+    conn.version, conn.uid = version, uid
+    return Probe(ok=True, version=version, uid=uid)
+
+
+def probe_connection(*, connection_id: int) -> Probe:
+    """ "Test connection": the version and uid, or the clear error (shown on the connection too;
+    the poll schedule and its backoff are left alone)."""
+    conn = OdooConnection.objects.get(pk=connection_id)
+    try:
+        with OdooClient.for_connection(conn) as client:
+            probe = identify(conn, client)
+    except OdooError as exc:
+        message = describe_error(exc)
+        OdooConnection.objects.filter(pk=conn.pk).update(
+            last_error=message, last_error_at=timezone.now()
+        )
+        return Probe(ok=False, error=message)
+    OdooConnection.objects.filter(pk=conn.pk).update(last_error="")
+    return probe
