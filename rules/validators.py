@@ -21,9 +21,9 @@ HOST_RE = re.compile(rf"^{LABEL}(\.{LABEL})*\.?$")
 # Set by the hub on every delivery; a custom value would break signatures or the transport.
 RESERVED_HEADERS = frozenset(
     {
-        "content-type", "content-length", "host", "transfer-encoding", "connection",
-        "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature", "x-webhook-id",
-        "x-webhook-timestamp", "x-webhook-signature", "x-webhook-event",
+        "content-length", "host", "transfer-encoding", "connection", "webhook-id",
+        "webhook-timestamp", "webhook-signature", "x-webhook-id", "x-webhook-timestamp",
+        "x-webhook-signature", "x-webhook-event",
     }
 )  # fmt: skip
 MAX_SECRETS = 10

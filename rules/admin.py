@@ -1,0 +1,215 @@
+"""Admin for the event catalogue and webhook rules (payload fields inline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.views.decorators.http import require_POST
+
+from rules.forms import (
+    PayloadFieldFormSet,
+    PayloadFieldInlineForm,
+    WebhookRuleAdminForm,
+    secret_status,
+)
+from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.services import drop_old_secrets, rotate_secret
+
+MAX_TESTS_PER_ACTION = 20  # each test is a real HTTP request made inside the admin request
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "model", "is_standard", "active", "rule_count")
+    list_filter = ("is_standard", "active")
+    search_fields = ("code", "name", "model", "description")
+
+    @admin.display(description="Rules")
+    def rule_count(self, obj: WebhookEvent) -> int:
+        return obj.rules.count()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: WebhookEvent | None = None) -> Any:
+        if obj is not None and obj.is_standard:
+            return ("code", "name", "is_standard")
+        return ("is_standard",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
+        if obj is not None and obj.is_standard:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        super().delete_queryset(request, queryset.filter(is_standard=False))
+
+
+class PayloadFieldInline(admin.TabularInline):
+    model = PayloadField
+    form = PayloadFieldInlineForm
+    formset = PayloadFieldFormSet
+    extra = 0
+    ordering = ("sequence", "id")
+
+
+@admin.register(WebhookRule)
+class WebhookRuleAdmin(admin.ModelAdmin):
+    form = WebhookRuleAdminForm
+    inlines = (PayloadFieldInline,)
+    change_form_template = "admin/rules/webhookrule/change_form.html"
+    list_display = (
+        "name", "model", "event_codes", "http_method", "url", "active", "test_mode",
+        "dispatch_mode", "connection", "status_note",
+    )  # fmt: skip
+    list_filter = ("active", "test_mode", "dispatch_mode", "http_method", "model", "events")
+    search_fields = ("name", "model", "url", "description")
+    list_select_related = ("connection",)
+    filter_horizontal = ("events",)
+    readonly_fields = ("signing_status", "deactivated_reason", "created_at", "updated_at")
+    actions = ("send_test_now", "rotate_signing_secret", "drop_previous_secrets")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "model", "events", "connection", "active")}),
+        ("Target", {"fields": ("url", "http_method", "dispatch_mode", "timeout", "headers")}),
+        (
+            "Authentication",
+            {
+                "fields": (
+                    "auth_type",
+                    "auth_username",
+                    "auth_password",
+                    "auth_token",
+                    "api_key_header",
+                    "api_key",
+                    "clear_credentials",
+                )  # fmt: skip
+            },
+        ),
+        ("Signing", {"fields": ("secret", "signing_status")}),
+        ("When to send", {"fields": ("condition", "trigger_fields", "include_changes")}),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "test_mode",
+                    "ordered",
+                    "max_retries",
+                    "retry_initial_delay",
+                    "retry_multiplier",
+                    "retry_max_interval",
+                )  # fmt: skip
+            },
+        ),
+        ("Status", {"fields": ("deactivated_reason", "created_at", "updated_at")}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("events")
+
+    @admin.display(description="Events")
+    def event_codes(self, obj: WebhookRule) -> str:
+        return ", ".join(e.code for e in obj.events.all())
+
+    @admin.display(description="Note")
+    def status_note(self, obj: WebhookRule) -> str:
+        return obj.deactivated_reason or ""
+
+    @admin.display(description="Signing secret")
+    def signing_status(self, obj: WebhookRule) -> str:
+        return secret_status(obj) if obj.pk else "generated on save"
+
+    # --- saving: show a generated secret once ---------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: WebhookRule, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        obj._generated_secret = getattr(form, "generated_secret", False)
+
+    def response_add(self, request: HttpRequest, obj: WebhookRule, *args: Any) -> HttpResponse:
+        response = super().response_add(request, obj, *args)
+        if getattr(obj, "_generated_secret", False):
+            return self._secret_page(request, [(obj, obj.secret)], next_url=response.url)
+        return response
+
+    def _secret_page(
+        self, request: HttpRequest, shown: list[tuple[WebhookRule, str]], *, next_url: str
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "New signing secret",
+            "shown": shown,
+            "next_url": next_url,
+        }
+        response = TemplateResponse(request, "admin/rules/webhookrule/new_secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    # --- actions --------------------------------------------------------------------------------
+
+    @admin.action(description="Send test event now (shows the response)")
+    def send_test_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for rule in queryset[:MAX_TESTS_PER_ACTION]:
+            self._send_test(request, rule)
+
+    @admin.action(description="Rotate signing secret (keep the previous one)")
+    def rotate_signing_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        shown = [(rule, rotate_secret(rule_id=rule.pk)) for rule in queryset]
+        return self._secret_page(request, shown, next_url=request.get_full_path())
+
+    @admin.action(description="Drop previous signing secrets (keep the newest)")
+    def drop_previous_secrets(self, request: HttpRequest, queryset: QuerySet) -> None:
+        removed = sum(drop_old_secrets(rule_id=rule.pk) for rule in queryset)
+        self.message_user(request, f"Removed {removed} previous secret(s).", messages.SUCCESS)
+
+    def _send_test(self, request: HttpRequest, rule: WebhookRule) -> None:
+        from delivery.services import send_test  # delivery depends on rules, not the reverse
+
+        log = send_test(rule=rule)
+        parts = [f"{rule.name}: {log.status}"]
+        if log.response_status is not None:
+            parts.append(f"HTTP {log.response_status}")
+        if log.duration_ms is not None:
+            parts.append(f"in {log.duration_ms} ms")
+        if log.error:
+            parts.append(f"- {log.error}")
+        ok = log.status in ("success", "test")
+        self.message_user(request, " ".join(parts), messages.SUCCESS if ok else messages.ERROR)
+
+    # --- buttons on the change page -------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:rule_id>/send-test/",
+                wrap(require_POST(self.send_test_view)),
+                name="rules_webhookrule_send_test",
+            ),
+            path(
+                "<int:rule_id>/rotate-secret/",
+                wrap(require_POST(self.rotate_secret_view)),
+                name="rules_webhookrule_rotate_secret",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _rule_for_change(self, request: HttpRequest, rule_id: int) -> WebhookRule:
+        rule = get_object_or_404(WebhookRule, pk=rule_id)
+        if not self.has_change_permission(request, rule):
+            raise PermissionDenied
+        return rule
+
+    def send_test_view(self, request: HttpRequest, rule_id: int) -> HttpResponse:
+        rule = self._rule_for_change(request, rule_id)
+        self._send_test(request, rule)
+        return HttpResponseRedirect(reverse("admin:rules_webhookrule_change", args=[rule.pk]))
+
+    def rotate_secret_view(self, request: HttpRequest, rule_id: int) -> HttpResponse:
+        rule = self._rule_for_change(request, rule_id)
+        next_url = reverse("admin:rules_webhookrule_change", args=[rule.pk])
+        shown = [(rule, rotate_secret(rule_id=rule.pk))]
+        return self._secret_page(request, shown, next_url=next_url)

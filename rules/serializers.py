@@ -1,0 +1,198 @@
+"""API serializers for events, rules (payload fields nested) and custom events (emit)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from rest_framework import serializers
+
+from hub.crypto import generate_signing_secret, split_secrets
+from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.validators import validate_odoo_model
+
+WRITE_ONLY = ("auth_password", "auth_token", "api_key", "secret")
+PASSWORD = {"input_type": "password"}
+
+
+def _raise_django(exc: DjangoValidationError) -> None:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    raise serializers.ValidationError(detail) from exc
+
+
+class WebhookEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookEvent
+        fields = ("id", "code", "name", "model", "description", "is_standard", "active")
+        read_only_fields = ("is_standard",)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        event = self.instance
+        if event is not None and event.is_standard:
+            errors = {
+                name: f"The standard event's {name} cannot be changed."
+                for name in ("code", "name")
+                if name in attrs and attrs[name] != getattr(event, name)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class PayloadFieldSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PayloadField
+        fields = (
+            "source_path", "field_type", "payload_key", "include", "transform",
+            "transform_arg", "default_value", "sequence",
+        )  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            PayloadField(**attrs).clean()
+        except DjangoValidationError as exc:
+            _raise_django(exc)
+        return attrs
+
+
+class EventCodeField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": "Unknown event code {value!r}: create it under /api/events/ first.",
+        "invalid": "An event code is a string.",
+    }
+
+    def to_internal_value(self, data: Any) -> WebhookEvent:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class WebhookRuleSerializer(serializers.ModelSerializer):
+    events = EventCodeField(
+        many=True, slug_field="code", queryset=WebhookEvent.objects.all(), allow_empty=False
+    )
+    payload_fields = PayloadFieldSerializer(many=True, required=False)
+    has_secret = serializers.SerializerMethodField()
+    has_auth_password = serializers.SerializerMethodField()
+    has_auth_token = serializers.SerializerMethodField()
+    has_api_key = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookRule
+        fields = (
+            "id", "name", "description", "model", "events", "connection", "url", "http_method",
+            "auth_type", "auth_username", "auth_password", "auth_token", "api_key_header",
+            "api_key", "headers", "secret", "condition", "trigger_fields", "include_changes",
+            "active", "test_mode", "dispatch_mode", "timeout", "max_retries",
+            "retry_initial_delay", "retry_multiplier", "retry_max_interval", "ordered",
+            "payload_fields", "deactivated_reason",
+            "has_secret", "has_auth_password", "has_auth_token", "has_api_key",
+        )  # fmt: skip
+        read_only_fields = ("deactivated_reason",)
+        extra_kwargs = {
+            **{name: {"write_only": True, "style": PASSWORD} for name in WRITE_ONLY},
+            "secret": {
+                "write_only": True,
+                "style": PASSWORD,
+                "required": False,
+                "help_text": "whsec_ secret(s), space separated; generated when omitted.",
+            },
+        }
+
+    def get_has_secret(self, rule: WebhookRule) -> bool:
+        return bool(split_secrets(rule.secret))
+
+    def get_has_auth_password(self, rule: WebhookRule) -> bool:
+        return bool(rule.auth_password)
+
+    def get_has_auth_token(self, rule: WebhookRule) -> bool:
+        return bool(rule.auth_token)
+
+    def get_has_api_key(self, rule: WebhookRule) -> bool:
+        return bool(rule.api_key)
+
+    def validate_payload_fields(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        included = [f for f in value if f.get("include", True)]
+        keys = [f.get("payload_key") or f.get("source_path") for f in included]
+        duplicates = sorted({k for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise serializers.ValidationError(
+                f"Several included fields write the key(s) {', '.join(map(repr, duplicates))}."
+            )
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The model's cross-field checks (authentication needs its credentials), shared with the
+        # admin: run them on the rule as it would be saved.
+        rule = copy.copy(self.instance) if self.instance is not None else WebhookRule()
+        for name, value in attrs.items():
+            if name not in ("events", "payload_fields"):
+                setattr(rule, name, value)
+        try:
+            rule.clean()
+        except DjangoValidationError as exc:
+            _raise_django(exc)
+        if self.instance is None and not attrs.get("secret"):
+            attrs["secret"] = self.context["generated_secret"] = generate_signing_secret()
+        return attrs
+
+    def to_representation(self, instance: WebhookRule) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if self.context.get("generated_secret"):
+            # A generated secret is returned once, in the create response (like a connection's
+            # push token); afterwards only has_secret, or rotate-secret for a new one.
+            data["secret"] = self.context["generated_secret"]
+        return data
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]) -> WebhookRule:
+        events = validated_data.pop("events")
+        fields = validated_data.pop("payload_fields", [])
+        rule = WebhookRule.objects.create(**validated_data)
+        rule.events.set(events)
+        PayloadField.objects.bulk_create(PayloadField(rule=rule, **f) for f in fields)
+        return rule
+
+    @transaction.atomic
+    def update(self, rule: WebhookRule, validated_data: dict[str, Any]) -> WebhookRule:
+        events = validated_data.pop("events", None)
+        fields = validated_data.pop("payload_fields", None)
+        for name, value in validated_data.items():
+            setattr(rule, name, value)
+        rule.save()
+        if events is not None:
+            rule.events.set(events)
+        if fields is not None:  # the list is replaced as a whole
+            rule.payload_fields.all().delete()
+            PayloadField.objects.bulk_create(PayloadField(rule=rule, **f) for f in fields)
+        return rule
+
+
+class ChangeSerializer(serializers.Serializer):
+    before = serializers.JSONField(required=False, allow_null=True)
+    after = serializers.JSONField(required=False, allow_null=True)
+
+
+class UserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(allow_blank=True)
+
+
+class EmitSerializer(serializers.Serializer):
+    """A custom event: ``{model, event, record_id, data, changes?, user?}``."""
+
+    model = serializers.CharField(max_length=128, validators=[validate_odoo_model])
+    event = serializers.CharField(max_length=128)
+    record_id = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    data = serializers.DictField(required=False, default=dict)
+    changes = serializers.DictField(child=ChangeSerializer(), required=False, allow_null=True)
+    user = UserSerializer(required=False, allow_null=True)
+
+    def validate_event(self, code: str) -> str:
+        if not WebhookEvent.objects.filter(code=code, active=True).exists():
+            raise serializers.ValidationError(
+                f"Unknown or inactive event code {code!r}: create it under /api/events/ first."
+            )
+        return code
