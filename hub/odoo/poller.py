@@ -350,8 +350,13 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
                 result=result,
             )
         if baseline:
-            ModelHook.objects.filter(pk=hook.pk).update(baseline_done=True)
-            hook.baseline_done = True
+            fields = {"baseline_done": True}
+            if hook.cursor is None:
+                # Nothing matched the domain yet: start from the model's latest write, so a
+                # record that enters the domain later is not mistaken for a new one.
+                fields["cursor"] = latest_write(client, hook.model)
+            ModelHook.objects.filter(pk=hook.pk).update(**fields)
+            hook.baseline_done, hook.cursor = True, fields.get("cursor", hook.cursor)
         elif force_reconcile or _reconcile_due(hook):
             from hub.odoo.reconcile import reconcile
 
@@ -359,6 +364,13 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
     finally:
         state.release(hook.pk, token)
     return result
+
+
+def latest_write(client: OdooClient, model: str) -> datetime | None:
+    rows = client.search_read(
+        model, [], ["write_date"], limit=1, order="write_date desc", context=ACTIVE_TEST_OFF
+    )
+    return from_odoo(rows[0]["write_date"]) if rows and rows[0].get("write_date") else None
 
 
 def _reconcile_due(hook: ModelHook) -> bool:

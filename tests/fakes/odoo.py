@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from socketserver import ThreadingMixIn
@@ -148,6 +148,7 @@ class FakeOdoo:
         self.hang_seconds = 5.0
         self.release = threading.Event()
         self.raw_response: bytes | None = None
+        self.on_call: Callable[[Call], None] | None = None  # script changes between calls
         self.port = 0
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -242,7 +243,10 @@ class FakeOdoo:
     def dispatch(self, service: str, method: str, params: list) -> Any:
         model = params[3] if service == "object" and len(params) > 4 else ""
         odoo_method = params[4] if service == "object" and len(params) > 4 else ""
-        self.calls.append(Call(service, method, model, odoo_method))
+        call = Call(service, method, model, odoo_method)
+        self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
         if service == "common":
             if method == "version":
                 return self.version()
