@@ -53,6 +53,9 @@ class WebhookRuleAdminForm(forms.ModelForm):
                 continue
             field = self.fields[name]
             field.required = False
+            # A callable model default (the generated secret) would otherwise be rendered in a
+            # hidden "initial-" input: the page would carry the plaintext.
+            field.show_hidden_initial = False
             if name == "secret":
                 state = "generated on save" if adding else secret_status(self.instance)
                 hint = "Several secrets may be given, separated by spaces, while rotating."
@@ -67,6 +70,7 @@ class WebhookRuleAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        self.generated_secret = self.instance.pk is None and not self._keep("secret")
         forget = cleaned.get("clear_credentials")
         for name in WRITE_ONLY_FIELDS:
             if name not in self.fields:
@@ -79,7 +83,6 @@ class WebhookRuleAdminForm(forms.ModelForm):
             else:
                 # Blank keeps the stored value (a new rule keeps its generated secret).
                 cleaned[name] = getattr(self.instance, name)
-        self.generated_secret = self.instance.pk is None and not self._keep("secret")
         return cleaned
 
 
