@@ -1,4 +1,5 @@
 """One row per HTTP attempt (WebhookLog) and the retry / dead-letter queue (WebhookRetry)."""
+
 from __future__ import annotations
 
 import uuid
