@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from hub.crypto import generate_token, token_hash
 from hub.models import ModelHook, OdooConnection
 from hub.odoo.client import (
     OdooAccessDenied,
@@ -148,3 +149,10 @@ def probe_connection(*, connection_id: int) -> Probe:
         return Probe(ok=False, error=message)
     OdooConnection.objects.filter(pk=conn.pk).update(last_error="")
     return probe
+
+
+def issue_push_token(*, connection_id: int) -> str:
+    """A new push token for the connection: returned once, only its hash is stored."""
+    token = "odoo_" + generate_token(32)
+    OdooConnection.objects.filter(pk=connection_id).update(push_token_hash=token_hash(token))
+    return token
