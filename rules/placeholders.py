@@ -100,13 +100,11 @@ def _formatted(value: Any, spec: str) -> str:
 def _as_number(value: Any, *, integer: bool) -> int | float | Decimal:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, int | float):
-        return int(value) if integer else value
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
+        number = value if isinstance(value, int | float) else Decimal(str(value).strip())
+        return int(number) if integer else number
+    except (InvalidOperation, ValueError, OverflowError):
         raise TemplateError(f"{value!r} is not a number") from None
-    return int(number) if integer else number
 
 
 def render_template(text: str, record: dict[str, Any], *, value: Any = None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +23,7 @@ class TransformError(ValueError):
     """A transform or its argument is invalid, or the value cannot be transformed."""
 
 
+MAX_DIGITS = 400  # enough for any float (1e308) at any sane precision
 FALSE_WORDS = frozenset({"", "0", "false", "f", "no", "n", "off", "none", "null"})
 
 
@@ -97,7 +98,11 @@ def _truncate(value: Any, arg: str, context: dict) -> Any:
 def _round(value: Any, arg: str, context: dict) -> Any:
     digits = _int_arg("round", arg, blank=0)
     # Half-up like Odoo's float_round, not Python's round-half-even (2.5 -> 3, 0.125 -> 0.13).
-    rounded = _decimal(value, "round").quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    try:
+        with localcontext(prec=MAX_DIGITS):
+            rounded = _decimal(value, "round").quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP)
+    except InvalidOperation:
+        raise TransformError(f"round: {value!r} is too large to round") from None
     return float(rounded) if digits > 0 else int(rounded)
 
 

@@ -10,6 +10,7 @@ import pytest
 from hub.models import EventHistory
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 from rules.payload import PayloadError, build_data, build_envelope, coerce
+from rules.transforms import TransformError
 
 RECORD = {
     "id": 42,
@@ -133,6 +134,12 @@ def test_the_field_type_coerces_the_value(field_type, value, expected):
     assert coerce(field_type, value) == expected
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "1e999"])
+def test_a_float_field_refuses_values_json_cannot_carry(value):
+    with pytest.raises(TransformError, match="cannot convert"):
+        coerce("float", value)
+
+
 def test_a_field_that_cannot_be_built_names_the_field():
     with pytest.raises(PayloadError, match="payload field 'name': .*cannot convert 'SO042'"):
         data(field(source_path="name", field_type="integer"))
@@ -191,3 +198,29 @@ def test_a_saved_rule_builds_data_from_its_payload_fields():
     PayloadField.objects.create(rule=rule, source_path="name", payload_key="ref", sequence=1)
     body = build_envelope(rule=rule, event=event())
     assert body["data"] == {"ref": "SO042", "partner_id": 7}
+
+
+@pytest.mark.parametrize(
+    ("kwargs"),
+    [
+        {"transform": "round", "transform_arg": "2"},
+        {"transform": "int", "field_type": "integer"},
+        {"transform": "date_format", "transform_arg": "%d/%m/%Y", "field_type": "char"},
+        {"transform": "iso_datetime", "field_type": "datetime"},
+        {"transform": "m2o_name"},
+        {"transform": "join", "transform_arg": " / "},
+        {"transform": "value_map", "transform_arg": '{"draft": "Draft"}'},
+        {"field_type": "date"},
+        {"field_type": "many2one"},
+        {"field_type": "boolean"},
+        {"transform": "upper", "field_type": "char"},
+    ],
+)
+def test_a_sample_value_builds_for_every_transform_and_type(kwargs):
+    from rules.payload import sample_value
+
+    payload_field = field(source_path="x", **kwargs)
+    built = build_data(
+        fields=[payload_field], record={"x": sample_value(payload_field)}, context={}
+    )
+    assert built["x"] not in (None, "")

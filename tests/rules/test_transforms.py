@@ -137,6 +137,9 @@ def test_a_failing_hook_is_reported_as_a_transform_error():
         ("iso_datetime", 5, "", "not a date or datetime"),
         ("template", None, "{name:.2f}", "is not a number"),
         ("nope", 1, "", "unknown transform"),
+        ("round", 10**400, "2", "too large to round"),
+        ("float", "nan", "", "cannot convert 'nan'"),
+        ("template", None, "{name:d}", "is not a number"),
     ],
 )
 def test_a_value_that_cannot_be_transformed_raises_a_clear_error(name, value, arg, message):
