@@ -1,0 +1,212 @@
+"""Admin: the delivery log (read-only audit) and the retry queue / dead letters (retry, cancel)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from delivery import services
+from delivery.models import WebhookLog, WebhookRetry
+
+
+def _link(obj: Any, viewname: str, label: str | None = None) -> str:
+    if obj is None:
+        return "-"
+    try:
+        url = reverse(viewname, args=[obj.pk])
+    except NoReverseMatch:  # that model has no admin page
+        return label or str(obj)
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+def _pretty(value: Any) -> str:
+    """JSON (or JSON text) indented in a <pre>; other text as is."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else ""
+        except ValueError:
+            return format_html("<pre>{}</pre>", value)
+    text = value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False)
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # an audit trail: retention jobs purge it, people do not
+
+
+@admin.register(WebhookLog)
+class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "status",
+        "response_status",
+        "duration_ms",
+        "attempt",
+        "http_method",
+        "model",
+        "rule_link",
+        "event_link",
+        "url",
+    )
+    list_filter = ("status", "http_method", "created_at", "model")
+    date_hierarchy = "created_at"
+    search_fields = ("url", "delivery_id", "model", "rule_name", "error")
+    list_select_related = ("rule", "event")
+    fieldsets = (
+        (None, {"fields": ("status", "error", "delivery_id", "attempt", "retry_link")}),
+        ("Source", {"fields": ("rule_link", "event_link", "model", "record_id", "event_code")}),
+        (
+            "Request",
+            {"fields": ("http_method", "url", "request_headers_pretty", "request_body_pretty")},
+        ),
+        (
+            "Response",
+            {
+                "fields": (
+                    "response_status",
+                    "duration_ms",
+                    "response_headers_pretty",
+                    "response_body_pretty",
+                )
+            },
+        ),
+        ("Timing", {"fields": ("created_at", "claimed_at", "sent_at")}),
+    )
+    readonly_fields = tuple(f for _, opts in fieldsets for f in opts["fields"])
+
+    @admin.display(description="rule", ordering="rule_name")
+    def rule_link(self, log: WebhookLog) -> str:
+        return _link(log.rule, "admin:rules_webhookrule_change", log.rule_name or None)
+
+    @admin.display(description="event")
+    def event_link(self, log: WebhookLog) -> str:
+        return _link(log.event, "admin:hub_eventhistory_change")
+
+    @admin.display(description="retry entry")
+    def retry_link(self, log: WebhookLog) -> str:
+        return _link(log.retry, "admin:delivery_webhookretry_change")
+
+    @admin.display(description="request headers")
+    def request_headers_pretty(self, log: WebhookLog) -> str:
+        return _pretty(log.request_headers)
+
+    @admin.display(description="request body")
+    def request_body_pretty(self, log: WebhookLog) -> str:
+        return _pretty(log.request_body)
+
+    @admin.display(description="response headers")
+    def response_headers_pretty(self, log: WebhookLog) -> str:
+        return _pretty(log.response_headers)
+
+    @admin.display(description="response body (first 64 KiB)")
+    def response_body_pretty(self, log: WebhookLog) -> str:
+        return _pretty(log.response_body)
+
+
+class AttemptInline(admin.TabularInline):
+    model = WebhookLog
+    fk_name = "retry"
+    fields = ("attempt_link", "status", "response_status", "duration_ms", "error", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("attempt",)
+    verbose_name_plural = "attempts"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="attempt")
+    def attempt_link(self, log: WebhookLog) -> str:
+        return _link(log, "admin:delivery_webhooklog_change", f"#{log.attempt}")
+
+
+@admin.register(WebhookRetry)
+class WebhookRetryAdmin(admin.ModelAdmin):
+    list_display = (
+        "delivery_id",
+        "state",
+        "attempts_display",
+        "next_retry_at",
+        "last_status",
+        "short_error",
+        "rule_link",
+        "event_link",
+        "updated_at",
+    )
+    list_filter = ("state", "rule")
+    search_fields = ("delivery_id", "last_error")
+    list_select_related = ("rule", "event")
+    actions = ("retry_now", "cancel")
+    inlines = (AttemptInline,)
+    fields = (
+        "delivery_id",
+        "state",
+        "attempts",
+        "max_attempts",
+        "next_retry_at",
+        "exhausted_at",
+        "last_status",
+        "last_error",
+        "rule_link",
+        "event_link",
+        "initial_delay",
+        "multiplier",
+        "max_interval",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The list's actions need change permission; the entry itself is never edited by hand.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="attempts")
+    def attempts_display(self, retry: WebhookRetry) -> str:
+        return f"{retry.attempts} / {retry.max_attempts}"
+
+    @admin.display(description="last error")
+    def short_error(self, retry: WebhookRetry) -> str:
+        return retry.last_error[:80]
+
+    @admin.display(description="rule")
+    def rule_link(self, retry: WebhookRetry) -> str:
+        return _link(retry.rule, "admin:rules_webhookrule_change")
+
+    @admin.display(description="event")
+    def event_link(self, retry: WebhookRetry) -> str:
+        return _link(retry.event, "admin:hub_eventhistory_change")
+
+    @admin.action(description="Retry now", permissions=["change"])
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookRetry]) -> None:
+        count = services.retry_now(retry_ids=list(queryset.values_list("id", flat=True)))
+        skipped = queryset.count() - count
+        self.message_user(request, f"{count} delivery(ies) sent for another attempt.")
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} skipped: in flight or already succeeded.",
+                level=messages.WARNING,
+            )
+
+    @admin.action(description="Cancel", permissions=["change"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[WebhookRetry]) -> None:
+        count = services.cancel(retry_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} delivery(ies) cancelled.")

@@ -1,0 +1,72 @@
+"""Ordered rules: deliveries of one record leave in event order, even across retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from delivery.ordering import PARKED
+from delivery.services import cancel
+from tests.delivery.factories import emit, make_rule
+from tests.fakes.receiver import Receiver
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks):
+    def run(**overrides: object):
+        with django_capture_on_commit_callbacks(execute=True):
+            return emit(**overrides)
+
+    return run
+
+
+def test_a_later_event_waits_while_an_earlier_one_of_the_record_is_retrying(
+    receiver: Receiver, send, run_due_retries
+) -> None:
+    make_rule(url=receiver.url_for(), ordered=True)
+    receiver.script(500)
+    first = send(record_id=7, data={"step": 1})
+    second = send(record_id=7, data={"step": 2})
+    other = send(record_id=8, data={"step": "other record"})
+    parked = WebhookLog.objects.get(event=second)
+    assert (parked.status, parked.error) == (LogStatus.PENDING, PARKED)
+    assert WebhookLog.objects.get(event=other).status == LogStatus.SUCCESS
+
+    assert run_due_retries() == 1  # the first event's retry succeeds, then the second goes
+    steps = [r.json()["data"]["step"] for r in receiver.wait_for(4)]
+    assert steps == [1, "other record", 1, 2]
+    assert WebhookLog.objects.get(event=second).status == LogStatus.SUCCESS
+    assert WebhookRetry.objects.get(event=first).state == RetryState.SUCCEEDED
+
+
+def test_a_dead_letter_no_longer_holds_the_line(receiver: Receiver, send) -> None:
+    make_rule(url=receiver.url_for(), ordered=True, max_retries=1)
+    receiver.script(500)
+    send(record_id=7, data={"step": 1})
+    second = send(record_id=7, data={"step": 2})
+    assert WebhookRetry.objects.get().state == RetryState.EXHAUSTED
+    assert WebhookLog.objects.get(event=second).status == LogStatus.SUCCESS
+
+
+def test_cancelling_the_blocking_retry_releases_the_next_delivery(
+    receiver: Receiver, send, django_capture_on_commit_callbacks
+) -> None:
+    make_rule(url=receiver.url_for(), ordered=True)
+    receiver.script(500)
+    send(record_id=7, data={"step": 1})
+    second = send(record_id=7, data={"step": 2})
+    assert len(receiver.requests) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert cancel(retry_ids=[WebhookRetry.objects.get().pk]) == 1
+    assert [r.json()["data"]["step"] for r in receiver.wait_for(2)] == [1, 2]
+    assert WebhookLog.objects.get(event=second).status == LogStatus.SUCCESS
+
+
+def test_unordered_rules_do_not_wait(receiver: Receiver, send) -> None:
+    make_rule(url=receiver.url_for())
+    receiver.script(500)
+    send(record_id=7)
+    second = send(record_id=7)
+    assert WebhookLog.objects.get(event=second).status == LogStatus.SUCCESS

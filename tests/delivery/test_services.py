@@ -1,0 +1,106 @@
+"""Services used by the admin, the API and the other apps: send test, preview, retry, cancel."""
+
+from __future__ import annotations
+
+import pytest
+from standardwebhooks import Webhook
+
+from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from delivery.services import cancel, preview, retry_now, send_test
+from hub.crypto import generate_signing_secret
+from hub.models import EventHistory
+from rules.models import PayloadField
+from tests.delivery.factories import emit, make_rule
+from tests.fakes.receiver import Receiver, Reply
+
+pytestmark = pytest.mark.django_db
+
+
+def test_send_test_sends_a_sample_now_and_returns_its_log(receiver: Receiver) -> None:
+    rule = make_rule(url=receiver.url_for(), model="sale.order")
+    PayloadField.objects.create(rule=rule, source_path="partner_id.name", payload_key="customer")
+    PayloadField.objects.create(rule=rule, source_path="amount_total", field_type="float")
+    receiver.script(Reply(202, body=b'{"seen": true}'))
+    log = send_test(rule=rule)
+    (req,) = receiver.requests  # already sent: no waiting
+    body = req.json()
+    assert (body["type"], body["model"]) == ("sale.order.write", "sale.order")
+    assert body["data"] == {"customer": "sample", "amount_total": 4.2}
+    assert (log.status, log.response_status, log.response_body) == (
+        LogStatus.SUCCESS,
+        202,
+        '{"seen": true}',
+    )
+    assert log.event is None
+    assert not EventHistory.objects.exists()
+
+
+def test_a_failing_send_test_is_logged_but_not_retried(receiver: Receiver) -> None:
+    rule = make_rule(url=receiver.url_for())
+    receiver.script(503)
+    log = send_test(rule=rule)
+    assert (log.status, log.response_status) == (LogStatus.FAILED, 503)
+    assert not WebhookRetry.objects.exists()
+
+
+def test_send_test_on_a_rule_in_test_mode_logs_test_and_sends_nothing(receiver: Receiver) -> None:
+    log = send_test(rule=make_rule(url=receiver.url_for(), test_mode=True))
+    assert log.status == LogStatus.TEST
+    assert receiver.requests == []
+
+
+def test_preview_shows_the_signed_request_with_credentials_masked(receiver: Receiver) -> None:
+    secret = generate_signing_secret()
+    rule = make_rule(url=receiver.url_for(), secret=secret, auth_type="bearer", auth_token="tok")
+    event = emit()
+    shown = preview(rule=rule, event=event)
+    assert (shown["method"], shown["url"]) == ("POST", rule.url)
+    assert shown["headers"]["Authorization"] == "***"
+    Webhook(secret).verify(shown["body"], shown["headers"])
+    assert receiver.requests == []
+
+
+def test_retry_now_attempts_a_waiting_retry_at_once(
+    receiver: Receiver, django_capture_on_commit_callbacks
+) -> None:
+    make_rule(url=receiver.url_for())
+    receiver.script(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        emit()
+    retry = WebhookRetry.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retry_now(retry_ids=[retry.pk]) == 1
+    retry.refresh_from_db()
+    assert retry.state == RetryState.SUCCEEDED
+    assert len(receiver.requests) == 2
+
+
+def test_cancel_stops_a_waiting_retry_and_counts_the_delivery_as_failed(
+    receiver: Receiver, django_capture_on_commit_callbacks, run_due_retries
+) -> None:
+    make_rule(url=receiver.url_for())
+    receiver.script(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = emit()
+    retry = WebhookRetry.objects.get()
+    assert cancel(retry_ids=[retry.pk]) == 1
+    assert cancel(retry_ids=[retry.pk]) == 0
+    retry.refresh_from_db()
+    assert retry.state == RetryState.CANCELLED
+    assert run_due_retries() == 0
+    event.refresh_from_db()
+    assert event.failure_count == 1
+    assert WebhookLog.objects.count() == 1
+
+
+def test_a_succeeded_delivery_cannot_be_retried_or_cancelled(
+    receiver: Receiver, django_capture_on_commit_callbacks, run_due_retries
+) -> None:
+    make_rule(url=receiver.url_for())
+    receiver.script(500)
+    with django_capture_on_commit_callbacks(execute=True):
+        emit()
+    run_due_retries()
+    retry = WebhookRetry.objects.get(state=RetryState.SUCCEEDED)
+    assert retry_now(retry_ids=[retry.pk]) == 0
+    assert cancel(retry_ids=[retry.pk]) == 0
