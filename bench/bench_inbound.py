@@ -13,8 +13,8 @@ import statistics
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.http import HttpRequest, HttpResponse
