@@ -217,11 +217,17 @@ def rollup_recent(
     older = [day for day in candidates if needs_rollup(markers.get(day), day=day)]
     days = [today, today - timedelta(days=1), *older[:max_days]]
     done = [day for day in days if rollup(day=day, now=now) is not None]
-    summary = f"rolled up {len(done)} day(s): {', '.join(d.isoformat() for d in done)}"
+    summary = f"rolled up {len(done)} day(s): {describe_days(done)}"
     if len(older) > max_days:
         summary += f"; {len(older) - max_days} more day(s) next run"
     logger.info("metrics %s", summary)
     return summary
+
+
+def describe_days(days: list[date]) -> str:
+    if len(days) <= 5:
+        return ", ".join(day.isoformat() for day in days)
+    return f"{min(days).isoformat()} .. {max(days).isoformat()}"
 
 
 def rollup_days(*, days: int, now: datetime | None = None, force: bool = False) -> list[date]:
