@@ -1,1 +1,0 @@
-"""API endpoints of this app (registered on hub.api.routers.router)."""

@@ -1,0 +1,331 @@
+"""API endpoints of the core app (on hub.api.routers.router): connections, hooks, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django_q.tasks import async_task
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from hub.api.routers import router
+from hub.crypto import token_hash
+from hub.models import STANDARD_EVENTS, EventHistory, ModelHook, OdooConnection
+from hub.odoo import state
+from hub.odoo.client import OdooError
+from hub.odoo.preview import PreviewError, preview_record
+from rules.domain import DomainError, parse_domain
+
+PASSWORD = {"input_type": "password"}
+Queued = inline_serializer("PollQueued", {"queued": serializers.BooleanField()})
+
+
+class OdooConnectionSerializer(serializers.ModelSerializer):
+    password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style=PASSWORD
+    )
+    api_key = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style=PASSWORD
+    )
+    push_token = serializers.CharField(
+        write_only=True,
+        required=False,
+        min_length=16,
+        style=PASSWORD,
+        help_text="Generated when omitted; returned once, in the create response.",
+    )
+    has_password = serializers.SerializerMethodField()
+    has_api_key = serializers.SerializerMethodField()
+    has_push_token = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OdooConnection
+        fields = (
+            "id",
+            "name",
+            "url",
+            "database",
+            "username",
+            "password",
+            "api_key",
+            "push_token",
+            "poll_interval",
+            "timeout",
+            "active",
+            "version",
+            "last_poll_at",
+            "last_error",
+            "last_error_at",
+            "has_password",
+            "has_api_key",
+            "has_push_token",
+        )
+        read_only_fields = ("version", "last_poll_at", "last_error", "last_error_at")
+
+    def get_has_password(self, obj: OdooConnection) -> bool:
+        return bool(obj.password)
+
+    def get_has_api_key(self, obj: OdooConnection) -> bool:
+        return bool(obj.api_key)
+
+    def get_has_push_token(self, obj: OdooConnection) -> bool:
+        return bool(obj.push_token_hash)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        current = self.instance
+        password = attrs.get("password", current.password if current else "")
+        api_key = attrs.get("api_key", current.api_key if current else "")
+        if not (password or api_key):
+            raise serializers.ValidationError({"password": "Give a password or an API key."})
+        return attrs
+
+    def _apply(self, instance: OdooConnection, attrs: dict[str, Any]) -> None:
+        token = attrs.pop("push_token", None)
+        if token:
+            instance.push_token_hash = token_hash(token)
+        if {"url", "database", "username", "password", "api_key"} & attrs.keys():
+            instance.uid, instance.version = None, ""  # log in again on next use
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+
+    def create(self, validated_data: dict[str, Any]) -> OdooConnection:
+        instance = OdooConnection()
+        self._apply(instance, validated_data)
+        instance.save()
+        return instance
+
+    def update(self, instance: OdooConnection, validated_data: dict[str, Any]) -> OdooConnection:
+        self._apply(instance, validated_data)
+        instance.save()
+        return instance
+
+
+class ModelHookSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=STANDARD_EVENTS),
+        required=False,
+        help_text="Codes watched (create, write, unlink); empty = all three.",
+    )
+    tracked_fields = serializers.ListField(
+        child=serializers.RegexField(r"^[A-Za-z_][A-Za-z0-9_]*$"),
+        required=False,
+        help_text="Top-level field names; empty = every stored field.",
+    )
+
+    class Meta:
+        model = ModelHook
+        fields = (
+            "id",
+            "connection",
+            "model",
+            "events",
+            "domain",
+            "tracked_fields",
+            "ignore_own_writes",
+            "active",
+            "cursor",
+            "baseline_done",
+            "last_poll_at",
+            "last_result",
+            "last_error",
+        )
+        read_only_fields = ("cursor", "baseline_done", "last_poll_at", "last_result", "last_error")
+
+    def validate_domain(self, value: str) -> str:
+        try:
+            parse_domain(value)
+        except DomainError as exc:
+            raise serializers.ValidationError(f"Invalid domain: {exc}") from exc
+        return value
+
+    def validate_events(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class PreviewRequest(serializers.Serializer):
+    rule = serializers.IntegerField(help_text="Rule id (a rule for the hook's model).")
+    record_id = serializers.IntegerField(min_value=1)
+    event = serializers.ChoiceField(choices=STANDARD_EVENTS, default="write")
+
+
+class OdooConnectionViewSet(viewsets.ModelViewSet):
+    queryset = OdooConnection.objects.order_by("name")
+    serializer_class = OdooConnectionSerializer
+    filterset_fields = ("active", "name")
+    ordering_fields = ("id", "name", "last_poll_at")
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conn = serializer.save()
+        data = dict(serializer.data)
+        if not conn.push_token_hash:
+            data["push_token"] = state.issue_push_token(connection_id=conn.pk)  # shown once
+            data["has_push_token"] = True
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: inline_serializer(
+                "ConnectionTest",
+                {
+                    "ok": serializers.BooleanField(),
+                    "version": serializers.CharField(),
+                    "uid": serializers.IntegerField(allow_null=True),
+                    "error": serializers.CharField(),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Log in: the server version and uid, or the error."""
+        probe = state.probe_connection(connection_id=self.get_object().pk)
+        return Response(
+            {"ok": probe.ok, "version": probe.version, "uid": probe.uid, "error": probe.error}
+        )
+
+    @extend_schema(request=None, responses={202: Queued})
+    @action(detail=True, methods=["post"])
+    def poll(self, request: Request, pk: str | None = None) -> Response:
+        """Queue a poll of every active hook of the connection."""
+        async_task("hub.odoo.tasks.poll_connection", self.get_object().pk, group="odoo-poll")
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("NewPushToken", {"push_token": serializers.CharField()})},
+    )
+    @action(detail=True, methods=["post"], url_path="push-token")
+    def push_token(self, request: Request, pk: str | None = None) -> Response:
+        """Replace the push token; the new one is returned once."""
+        return Response({"push_token": state.issue_push_token(connection_id=self.get_object().pk)})
+
+
+class ModelHookViewSet(viewsets.ModelViewSet):
+    queryset = ModelHook.objects.select_related("connection").order_by("connection__name", "model")
+    serializer_class = ModelHookSerializer
+    filterset_fields = ("connection", "model", "active")
+    ordering_fields = ("id", "model", "last_poll_at")
+
+    @extend_schema(request=None, responses={202: Queued})
+    @action(detail=True, methods=["post"])
+    def poll(self, request: Request, pk: str | None = None) -> Response:
+        """Queue a poll of this hook (deletions are looked for too)."""
+        async_task("hub.odoo.tasks.poll_hooks", [self.get_object().pk], group="odoo-poll")
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: Queued})
+    @action(detail=True, methods=["post"])
+    def backfill(self, request: Request, pk: str | None = None) -> Response:
+        """Queue a backfill: a create event for every record matching the hook."""
+        async_task("hub.odoo.tasks.backfill_hooks", [self.get_object().pk], group="odoo-backfill")
+        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=PreviewRequest,
+        responses={
+            200: inline_serializer(
+                "PayloadPreview",
+                {
+                    "method": serializers.CharField(),
+                    "url": serializers.CharField(),
+                    "headers": serializers.DictField(),
+                    "body": serializers.CharField(),
+                    "event": serializers.DictField(),
+                },
+            )
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def preview(self, request: Request, pk: str | None = None) -> Response:
+        """What a rule would send for one record (read from Odoo now); nothing is sent."""
+        from rules.models import WebhookRule
+
+        hook = self.get_object()
+        params = PreviewRequest(data=request.data)
+        params.is_valid(raise_exception=True)
+        rule = WebhookRule.objects.filter(pk=params.validated_data["rule"]).first()
+        if rule is None:
+            raise serializers.ValidationError({"rule": "No such rule."})
+        try:
+            result = preview_record(
+                hook=hook,
+                rule=rule,
+                record_id=params.validated_data["record_id"],
+                event_code=params.validated_data["event"],
+            )
+        except PreviewError as exc:
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        except OdooError as exc:
+            return Response(
+                {"detail": state.describe_error(exc)}, status=status.HTTP_502_BAD_GATEWAY
+            )
+        except ValueError as exc:  # the payload cannot be built (a transform failed)
+            raise serializers.ValidationError({"detail": str(exc)}) from exc
+        return Response(result)
+
+
+class EventHistorySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="event_id", read_only=True)
+    event = serializers.CharField(source="event_code")
+    type = serializers.CharField()
+
+    class Meta:
+        model = EventHistory
+        fields = (
+            "id",
+            "occurred_at",
+            "source",
+            "connection",
+            "model",
+            "record_id",
+            "event",
+            "type",
+            "user",
+            "data",
+            "changes",
+            "rules_triggered",
+            "success_count",
+            "failure_count",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class EventHistoryFilter(django_filters.FilterSet):
+    event = django_filters.CharFilter(field_name="event_code")
+    date = django_filters.DateFilter(field_name="occurred_at", lookup_expr="date")
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = EventHistory
+        fields = (
+            "model",
+            "event",
+            "source",
+            "connection",
+            "record_id",
+            "date",
+            "occurred_after",
+            "occurred_before",
+        )
+
+
+class EventHistoryViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = EventHistory.objects.order_by("-occurred_at", "-id")
+    serializer_class = EventHistorySerializer
+    filterset_class = EventHistoryFilter
+    ordering_fields = ("occurred_at", "id")
+    lookup_field = "event_id"
+
+
+router.register("connections", OdooConnectionViewSet, basename="connection")
+router.register("hooks", ModelHookViewSet, basename="hook")
+router.register("history", EventHistoryViewSet, basename="history")

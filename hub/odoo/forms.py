@@ -1,0 +1,131 @@
+"""Admin forms for connections (write-only credentials) and hooks (events, fields, domain)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from hub.models import STANDARD_EVENTS, ModelHook, OdooConnection
+from rules.domain import DomainError, parse_domain
+
+SECRET_FIELDS = ("password", "api_key")
+
+
+class OdooConnectionForm(forms.ModelForm):
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        help_text="Base URL of the Odoo server, e.g. https://odoo.example.com",
+    )
+
+    class Meta:
+        model = OdooConnection
+        fields = (
+            "name",
+            "url",
+            "database",
+            "username",
+            "password",
+            "api_key",
+            "poll_interval",
+            "timeout",
+            "active",
+        )
+        widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in SECRET_FIELDS:
+            field = self.fields[name]
+            field.required = False
+            state = "set" if getattr(self.instance, name) else "not set"
+            field.help_text = f"Currently: {state}. Leave blank to keep it."
+        self.fields["api_key"].help_text += " Used instead of the password when set."
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in SECRET_FIELDS:
+            if not cleaned.get(name):
+                cleaned[name] = getattr(self.instance, name)  # blank keeps the stored value
+        if not (cleaned.get("password") or cleaned.get("api_key")):
+            raise forms.ValidationError("Give a password or an API key.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> OdooConnection:
+        if self.changed_data and {"url", "database", "username", "password", "api_key"} & set(
+            self.changed_data
+        ):
+            self.instance.uid = None  # log in again (and re-detect the version) on next use
+            self.instance.version = ""
+        return super().save(commit)
+
+
+def split_names(text: str) -> list[str]:
+    return [n.strip() for n in text.replace("\n", ",").split(",") if n.strip()]
+
+
+class ModelHookForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=[(c, c) for c in STANDARD_EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None checked = all three.",
+    )
+    tracked_fields = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80, "autocomplete": "off"}),
+        help_text="Comma-separated field names; a write that changes none of them emits nothing. "
+        "Empty = every stored field. The active field is always tracked (archive/unarchive).",
+    )
+
+    class Meta:
+        model = ModelHook
+        fields = (
+            "connection",
+            "model",
+            "events",
+            "domain",
+            "tracked_fields",
+            "ignore_own_writes",
+            "active",
+        )
+        widgets = {
+            "model": forms.TextInput(attrs={"size": 40}),
+            "domain": forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial["tracked_fields"] = ", ".join(self.instance.tracked_fields or [])
+        self.initial["events"] = list(self.instance.events or [])
+
+    def clean_tracked_fields(self) -> list[str]:
+        names = split_names(self.cleaned_data.get("tracked_fields") or "")
+        bad = [n for n in names if "." in n or not n.replace("_", "").isalnum()]
+        if bad:
+            raise forms.ValidationError(f"Not a field name: {', '.join(bad)} (no dotted paths).")
+        return names
+
+    def clean_domain(self) -> str:
+        text = self.cleaned_data.get("domain") or ""
+        try:
+            parse_domain(text)
+        except DomainError as exc:
+            raise forms.ValidationError(f"Invalid domain: {exc}") from exc
+        return text
+
+    def clean_events(self) -> list[str]:
+        return list(self.cleaned_data.get("events") or [])
+
+
+class PreviewForm(forms.Form):
+    rule = forms.ModelChoiceField(queryset=None)
+    record_id = forms.IntegerField(min_value=1, label="Record id")
+    event = forms.ChoiceField(choices=[(c, c) for c in STANDARD_EVENTS], initial="write")
+
+    def __init__(self, *args: Any, model: str, **kwargs: Any) -> None:
+        from rules.models import WebhookRule
+
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = WebhookRule.objects.filter(model=model)
