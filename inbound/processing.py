@@ -48,8 +48,17 @@ def _jsonable(result: Any) -> Any:
     return json.loads(json.dumps(result, default=str)) if result is not None else None
 
 
+class LostClaim(Exception):
+    """The sweep gave this request to another worker meanwhile: this run's work is undone."""
+
+
 def _succeed(row: IncomingWebhook, result: Any) -> None:
-    _mine(row).update(state=S.DONE, result=_jsonable(result), error="", processed_at=timezone.now())
+    recorded = _mine(row).update(
+        state=S.DONE, result=_jsonable(result), error="", processed_at=timezone.now()
+    )
+    if not recorded:
+        # Inside the atomic block this rolls back the handler's writes (no second event).
+        raise LostClaim(f"request {row.pk} was claimed by another worker meanwhile")
 
 
 def _fail(row: IncomingWebhook, exc: BaseException) -> str:

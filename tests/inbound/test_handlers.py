@@ -354,3 +354,22 @@ def test_a_task_for_a_request_already_claimed_does_nothing(client, make_source, 
     assert processing.process_incoming(incoming_id=row.pk) == "not claimable"
     row.refresh_from_db()
     assert row.attempts == 1
+
+
+def test_a_worker_that_lost_its_claim_undoes_its_event(client, make_source, monkeypatch):
+    from inbound.handlers import emit_event
+
+    source = make_source(handler="emit_event", handler_config={"model": "a.b", "event": "x"})
+    row = _row(post_signed(client, source, {"a": 1}))  # stored; its task not run yet
+    real = emit_event.handle
+
+    def slow_handle(ctx):
+        result = real(ctx)
+        # Meanwhile the sweep decided this worker was dead and handed the request on.
+        IncomingWebhook.objects.filter(pk=row.pk).update(claimed_at=timezone.now())
+        return result
+
+    monkeypatch.setattr(emit_event, "handle", slow_handle)
+    outcome = processing.process_incoming(incoming_id=row.pk)
+    assert "LostClaim" in outcome
+    assert EventHistory.objects.count() == 0

@@ -344,3 +344,22 @@ def test_a_configured_json_path_is_the_idempotency_key(client, make_source):
     again = post_signed(client, source, ORDER)  # a new webhook-id, the same order id
     assert (first.status_code, again.status_code) == (202, 200)
     assert IncomingWebhook.objects.get(pk=int(first.json()["id"])).idempotency_key == "17"
+
+
+@override_settings(HUB_INBOUND_REJECTED_KEEP=2)
+def test_the_sweep_keeps_only_the_newest_rejected_rows_of_each_source(client, make_source):
+    from inbound.processing import sweep
+
+    source = make_source()
+    for _ in range(5):
+        client.post(source.path, data=b"{}", content_type="application/json")
+    accepted = post_signed(client, source, ORDER)
+    newest = list(
+        IncomingWebhook.objects.filter(source=source, state="rejected")
+        .order_by("-id")
+        .values_list("id", flat=True)[:2]
+    )
+    assert sweep()["pruned"] == 3
+    kept = IncomingWebhook.objects.filter(source=source, state="rejected")
+    assert sorted(kept.values_list("id", flat=True)) == sorted(newest)
+    assert IncomingWebhook.objects.filter(pk=int(accepted.json()["id"])).exists()
