@@ -373,3 +373,32 @@ def test_a_worker_that_lost_its_claim_undoes_its_event(client, make_source, monk
     outcome = processing.process_incoming(incoming_id=row.pk)
     assert "LostClaim" in outcome
     assert EventHistory.objects.count() == 0
+
+
+def test_the_pollers_loop_suppression_keeps_an_upsert_from_echoing_back_out(
+    make_source, odoo_conn, fake_odoo, deliver, django_capture_on_commit_callbacks
+):
+    from hub.models import ModelHook
+    from hub.odoo.client import OdooClient
+    from hub.odoo.poller import poll_hook
+
+    hook = ModelHook.objects.create(
+        connection=odoo_conn, model="res.partner", events=["create", "write"]
+    )
+
+    def poll() -> None:
+        hook.refresh_from_db()
+        with django_capture_on_commit_callbacks(execute=True):
+            with OdooClient.for_connection(odoo_conn) as odoo:
+                poll_hook(hook=hook, client=odoo)
+
+    poll()  # baseline
+    source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
+    upserted = _row(deliver(source, _customer("loop@example.com", "Loop"))).result["id"]
+    by_a_person = fake_odoo.create("res.partner", {"name": "Typed in Odoo"})
+    poll()
+    recorded = set(
+        EventHistory.objects.filter(model="res.partner").values_list("record_id", flat=True)
+    )
+    assert recorded == {by_a_person}
+    assert upserted not in recorded
