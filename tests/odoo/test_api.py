@@ -1,0 +1,188 @@
+"""API: connections (write-only secrets, push token once), hooks, history."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection as db
+
+from hub.crypto import token_hash
+from hub.models import EventHistory, ModelHook, OdooConnection
+from rules.models import PayloadField, WebhookEvent, WebhookRule
+from tests.fakes.odoo import DB, HUB_API_KEY, HUB_PASSWORD, HUB_UID
+
+pytestmark = pytest.mark.django_db
+SECRETS = ("password", "api_key", "push_token")
+
+
+def new_connection(api, fake, **extra):
+    payload = {
+        "name": "prod",
+        "url": fake.url,
+        "database": DB,
+        "username": "hub",
+        "password": HUB_PASSWORD,
+        **extra,
+    }
+    return api.post("/api/connections/", payload, format="json")
+
+
+def test_creating_a_connection_returns_the_push_token_once(api, fake_odoo):
+    response = new_connection(api, fake_odoo, api_key=HUB_API_KEY)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    token = body["push_token"]
+    conn = OdooConnection.objects.get(pk=body["id"])
+    assert conn.push_token_hash == token_hash(token)
+    assert "password" not in body and "api_key" not in body
+    assert body["has_password"] and body["has_api_key"] and body["has_push_token"]
+    again = api.get(f"/api/connections/{conn.pk}/").json()
+    assert not set(SECRETS) & again.keys()
+    assert token not in str(again)
+
+
+def test_connection_secrets_are_encrypted_in_the_database(api, fake_odoo):
+    conn_id = new_connection(api, fake_odoo, api_key=HUB_API_KEY).json()["id"]
+    with db.cursor() as cursor:
+        cursor.execute("SELECT password, api_key FROM hub_odooconnection WHERE id = %s", [conn_id])
+        password, api_key = cursor.fetchone()
+    assert HUB_PASSWORD not in password and HUB_API_KEY not in api_key
+    assert OdooConnection.objects.get(pk=conn_id).api_key == HUB_API_KEY
+
+
+def test_a_given_push_token_is_stored_hashed_and_not_echoed(api, fake_odoo):
+    response = new_connection(api, fake_odoo, push_token="a-token-chosen-by-the-user")
+    assert "push_token" not in response.json()
+    conn = OdooConnection.objects.get(pk=response.json()["id"])
+    assert conn.push_token_hash == token_hash("a-token-chosen-by-the-user")
+
+
+def test_a_connection_needs_a_password_or_an_api_key(api, fake_odoo):
+    response = new_connection(api, fake_odoo, password="")
+    assert response.status_code == 400
+    assert "password" in response.json()
+
+
+def test_connection_list_and_update_keep_secrets_write_only(api, odoo_conn):
+    listing = api.get("/api/connections/").json()["results"]
+    assert [c["name"] for c in listing] == ["fake"]
+    response = api.patch(f"/api/connections/{odoo_conn.pk}/", {"poll_interval": 120}, format="json")
+    assert response.status_code == 200 and response.json()["poll_interval"] == 120
+    odoo_conn.refresh_from_db()
+    assert odoo_conn.password == HUB_PASSWORD
+
+
+def test_connection_test_action_reports_version_and_uid_or_the_error(api, odoo_conn):
+    assert api.post(f"/api/connections/{odoo_conn.pk}/test/").json() == {
+        "ok": True,
+        "version": "17.0",
+        "uid": HUB_UID,
+        "error": "",
+    }
+    api.patch(f"/api/connections/{odoo_conn.pk}/", {"password": "wrong"}, format="json")
+    result = api.post(f"/api/connections/{odoo_conn.pk}/test/").json()
+    assert result["ok"] is False and result["error"].startswith("Login failed")
+    assert api.get(f"/api/connections/{odoo_conn.pk}/").json()["last_error"] == result["error"]
+
+
+def test_connection_poll_and_new_push_token_actions(api, odoo_conn, fake_odoo):
+    hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner")
+    assert api.post(f"/api/connections/{odoo_conn.pk}/poll/").status_code == 202
+    hook.refresh_from_db()
+    assert hook.baseline_done
+    token = api.post(f"/api/connections/{odoo_conn.pk}/push-token/").json()["push_token"]
+    odoo_conn.refresh_from_db()
+    assert odoo_conn.push_token_hash == token_hash(token)
+
+
+def test_hooks_crud_with_validation(api, odoo_conn):
+    response = api.post(
+        "/api/hooks/",
+        {
+            "connection": odoo_conn.pk,
+            "model": "res.partner",
+            "events": ["write", "unlink"],
+            "domain": "[('is_company','=',True)]",
+            "tracked_fields": ["email", "phone"],
+            "cursor": "2020-01-01T00:00:00Z",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["events"] == ["write", "unlink"] and body["tracked_fields"] == ["email", "phone"]
+    assert body["cursor"] is None and body["ignore_own_writes"] is True
+    bad = api.post(
+        "/api/hooks/",
+        {
+            "connection": odoo_conn.pk,
+            "model": "sale.order",
+            "events": ["explode"],
+            "domain": "[('state', '=')]",
+            "tracked_fields": ["partner_id.name"],
+        },
+        format="json",
+    ).json()
+    assert set(bad) == {"events", "domain", "tracked_fields"}
+    assert "Invalid domain" in bad["domain"][0]
+    hook_id = body["id"]
+    assert api.patch(f"/api/hooks/{hook_id}/", {"active": False}, format="json").status_code == 200
+    assert api.delete(f"/api/hooks/{hook_id}/").status_code == 204
+
+
+def test_hook_poll_backfill_and_preview_actions(api, odoo_conn, fake_odoo, settings):
+    settings.HUB_ODOO_BACKFILL_PAUSE = 0
+    pid = fake_odoo.create("res.partner", {"name": "Azure", "email": "a@example.com"})
+    hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner")
+    assert api.post(f"/api/hooks/{hook.pk}/backfill/").status_code == 202
+    assert EventHistory.objects.filter(event_code="create", record_id=pid).exists()
+    assert api.post(f"/api/hooks/{hook.pk}/poll/").status_code == 202
+
+    rule = WebhookRule.objects.create(
+        name="crm", model="res.partner", url="http://127.0.0.1:9/in", http_method="PUT"
+    )
+    rule.events.set(WebhookEvent.objects.filter(code="write"))
+    PayloadField.objects.create(rule=rule, source_path="email")
+    fake_odoo.write("res.partner", pid, {"email": "b@example.com"})
+    preview = api.post(
+        f"/api/hooks/{hook.pk}/preview/", {"rule": rule.pk, "record_id": pid}, format="json"
+    )
+    assert preview.status_code == 200, preview.json()
+    result = preview.json()
+    assert (result["method"], result["url"]) == ("PUT", "http://127.0.0.1:9/in")
+    assert '"email":"b@example.com"' in result["body"]
+    assert result["event"]["changes"] == {
+        "email": {"before": "a@example.com", "after": "b@example.com"}
+    }
+    missing = api.post(
+        f"/api/hooks/{hook.pk}/preview/", {"rule": rule.pk, "record_id": 999}, format="json"
+    )
+    assert missing.status_code == 400
+    fake_odoo.set_down("500")
+    down = api.post(
+        f"/api/hooks/{hook.pk}/preview/", {"rule": rule.pk, "record_id": pid}, format="json"
+    )
+    assert down.status_code == 502 and down.json()["detail"].startswith("Odoo unavailable")
+
+
+def test_history_is_read_only_and_filterable(api, odoo_conn):
+    def event(**kw):
+        defaults = {
+            "occurred_at": "2026-02-01T10:00:00Z",
+            "source": "fake",
+            "model": "res.partner",
+            "record_id": 1,
+            "event_code": "write",
+        }
+        return EventHistory.objects.create(**{**defaults, **kw})
+
+    first = event()
+    event(model="sale.order", event_code="create", occurred_at="2026-02-02T10:00:00Z")
+    event(source="api", event_code="unlink")
+    assert api.get("/api/history/", {"model": "sale.order"}).json()["count"] == 1
+    assert api.get("/api/history/", {"event": "unlink"}).json()["count"] == 1
+    assert api.get("/api/history/", {"source": "fake"}).json()["count"] == 2
+    assert api.get("/api/history/", {"date": "2026-02-02"}).json()["count"] == 1
+    detail = api.get(f"/api/history/{first.event_id}/").json()
+    assert detail["id"] == str(first.event_id) and detail["type"] == "res.partner.write"
+    assert api.delete(f"/api/history/{first.event_id}/").status_code == 405
+    assert api.post("/api/history/", {}, format="json").status_code == 405
