@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -31,13 +31,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_filter = ("is_standard", "active")
     search_fields = ("code", "name", "model", "description")
 
-    @admin.display(description="Rules")
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(rule_total=Count("rules"))
+
+    @admin.display(description="Rules", ordering="rule_total")
     def rule_count(self, obj: WebhookEvent) -> int:
-        return obj.rules.count()
+        return obj.rule_total
 
     def get_readonly_fields(self, request: HttpRequest, obj: WebhookEvent | None = None) -> Any:
         if obj is not None and obj.is_standard:
-            return ("code", "name", "is_standard")
+            return ("code", "name", "model", "is_standard")
         return ("is_standard",)
 
     def has_delete_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:

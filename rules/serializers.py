@@ -33,7 +33,7 @@ class WebhookEventSerializer(serializers.ModelSerializer):
         if event is not None and event.is_standard:
             errors = {
                 name: f"The standard event's {name} cannot be changed."
-                for name in ("code", "name")
+                for name in ("code", "name", "model")
                 if name in attrs and attrs[name] != getattr(event, name)
             }
             if errors:

@@ -56,7 +56,9 @@ def test_a_standard_event_cannot_be_deleted(api):
     assert WebhookEvent.objects.filter(code="write").exists()
 
 
-@pytest.mark.parametrize("change", [{"code": "update"}, {"name": "Updated"}])
+@pytest.mark.parametrize(
+    "change", [{"code": "update"}, {"name": "Updated"}, {"model": "sale.order"}]
+)
 def test_a_standard_event_cannot_be_renamed(api, change):
     write = WebhookEvent.objects.get(code="write")
     response = api.patch(f"/api/events/{write.pk}/", change, format="json")
