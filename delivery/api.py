@@ -155,7 +155,9 @@ class RetryViewSet(viewsets.ReadOnlyModelViewSet):
         """Stop retrying this delivery, or dismiss it from the dead letters."""
         return self._act(services.cancel, [self.get_object().pk], single=True)
 
-    @extend_schema(request=None, responses=ActionResultSerializer)
+    @extend_schema(
+        request=None, responses=ActionResultSerializer, operation_id="api_retries_bulk_retry"
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -166,7 +168,9 @@ class RetryViewSet(viewsets.ReadOnlyModelViewSet):
         """Bulk: retry every entry matching the query-string filters (e.g. ?state=exhausted)."""
         return self._act(services.retry_now, self._filtered_ids(), single=False)
 
-    @extend_schema(request=None, responses=ActionResultSerializer)
+    @extend_schema(
+        request=None, responses=ActionResultSerializer, operation_id="api_retries_bulk_cancel"
+    )
     @action(
         detail=False,
         methods=["post"],

@@ -1,9 +1,10 @@
-"""Send pending deliveries: claim each log atomically, send it once, record the attempt, move on.
+"""Send pending deliveries: claim logs atomically, send each once, record every attempt.
 
 A claim is a conditional UPDATE (``status='pending'`` and unclaimed or stale), so two workers
-handed the same log id never both send it. The result is written back only if our claim still
-stands (``claimed_at`` unchanged): a worker that outlived its claim cannot overwrite a newer
-attempt. Sending happens outside any transaction; recording the result is one transaction.
+handed the same log id never both send it; the claim time is the claim's token. The result is
+written back only if our claim still stands (``claimed_at`` unchanged): a worker that outlived
+its claim cannot overwrite a newer attempt. Sending happens outside any transaction; recording
+the result (log, retry entry, counters) is one transaction.
 """
 
 from __future__ import annotations
@@ -30,31 +31,65 @@ CLAIM_TTL = timedelta(minutes=10)
 
 
 def deliver(log_ids: Iterable[int]) -> int:
-    """Send every still-pending log among `log_ids`, oldest first; returns how many were sent."""
-    logs = (
-        WebhookLog.objects.filter(id__in=list(log_ids), status=LogStatus.PENDING)
+    """Send every still-pending log among `log_ids`, oldest first; returns how many were sent.
+
+    One UPDATE claims the whole batch (one commit instead of one per log); the claim is renewed
+    for the rest of the batch before it could go stale, so a slow batch never loses its claim.
+    """
+    ids = list(log_ids)
+    token = _claim_batch(ids)
+    if token is None:
+        return 0
+    logs = list(
+        WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token)
         .select_related("rule")
         .order_by("id")
     )
-    return sum(1 for log in logs if deliver_one(log))
+    sent = 0
+    for index, log in enumerate(logs):
+        if timezone.now() - token > CLAIM_TTL / 2:
+            rest = [other.pk for other in logs[index:]]
+            token = _renew(rest, token)
+        sent += _send_claimed(log, token)
+    return sent
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=LogStatus.PENDING) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
+    )
+
+
+def _claim_batch(ids: list[int]) -> datetime | None:
+    now = timezone.now()
+    claimed = WebhookLog.objects.filter(_claimable(now), id__in=ids).update(
+        claimed_at=now, error=""
+    )
+    return now if claimed else None
+
+
+def _renew(ids: list[int], token: datetime) -> datetime:
+    now = timezone.now()
+    WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token).update(
+        claimed_at=now
+    )
+    return now
 
 
 def claim(log: WebhookLog, *, now: datetime | None = None) -> datetime | None:
     """Claim one log for sending; the claim time is the token, None when someone else has it."""
     now = now or timezone.now()
-    claimed = (
-        WebhookLog.objects.filter(pk=log.pk, status=LogStatus.PENDING)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL))
-        .update(claimed_at=now, error="")
-    )
+    claimed = WebhookLog.objects.filter(_claimable(now), pk=log.pk).update(claimed_at=now, error="")
     return now if claimed else None
 
 
 def deliver_one(log: WebhookLog) -> bool:
     """Claim, send and record one pending log; False when it was not sent by us."""
     token = claim(log)
-    if token is None:
-        return False
+    return token is not None and _send_claimed(log, token)
+
+
+def _send_claimed(log: WebhookLog, token: datetime) -> bool:
     rule = log.rule
     if rule is None or not rule.active:
         reason = "the rule was deleted" if rule is None else "the rule is inactive"
@@ -64,8 +99,7 @@ def deliver_one(log: WebhookLog) -> bool:
         ordering.park(log, token=token)
         return False
     result, headers = send_log(log)
-    finish(log, token=token, result=result, request_headers=headers)
-    return True
+    return finish(log, token=token, result=result, request_headers=headers)
 
 
 def send_log(log: WebhookLog) -> tuple[HttpResult, dict[str, str]]:
