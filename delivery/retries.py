@@ -216,7 +216,7 @@ def cancel(*, retry_ids: Iterable[int]) -> int:
     now = timezone.now()
     with transaction.atomic():
         entries = list(
-            WebhookRetry.objects.select_for_update()
+            WebhookRetry.objects.select_for_update(of=("self",))
             .select_related("rule", "event")
             .filter(pk__in=list(retry_ids), state__in=[RetryState.PENDING, RetryState.EXHAUSTED])
         )
