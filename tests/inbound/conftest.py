@@ -17,7 +17,7 @@ from inbound.models import InboundSource
 
 
 @pytest.fixture
-def make_source(db) -> Callable[..., InboundSource]:
+def make_source(db: None) -> Callable[..., InboundSource]:
     def make(**kw: Any) -> InboundSource:
         kw.setdefault("name", f"source {uuid.uuid4().hex[:6]}")
         kw.setdefault("verification", "standard")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -51,7 +53,9 @@ def _meta(headers: dict[str, str]) -> dict[str, str]:
         ("bearer", ""),
     ],
 )
-def test_the_curl_example_is_accepted_by_the_source(client, make_source, scheme, secret):
+def test_the_curl_example_is_accepted_by_the_source(
+    client: Client, make_source: Callable[..., InboundSource], scheme: str, secret: str
+) -> None:
     source = make_source(verification=scheme, secret=secret)
     command = curl_command(
         url=source.url,
@@ -68,7 +72,9 @@ def test_the_curl_example_is_accepted_by_the_source(client, make_source, scheme,
     assert response.status_code == 202, IncomingWebhook.objects.filter(source=source).first().error
 
 
-def test_the_source_page_shows_the_full_url_and_a_signed_curl_example(admin_client, make_source):
+def test_the_source_page_shows_the_full_url_and_a_signed_curl_example(
+    admin_client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(verification="hmac")
     page = admin_client.get(reverse("admin:inbound_inboundsource_change", args=[source.pk]))
     assert page.status_code == 200
@@ -77,7 +83,7 @@ def test_the_source_page_shows_the_full_url_and_a_signed_curl_example(admin_clie
     assert "X-Webhook-Signature: sha256=" in html
 
 
-def test_the_add_page_saves_a_source_with_a_generated_secret(admin_client):
+def test_the_add_page_saves_a_source_with_a_generated_secret(admin_client: Client) -> None:
     response = admin_client.post(
         reverse("admin:inbound_inboundsource_add"),
         {
@@ -99,7 +105,7 @@ def test_the_add_page_saves_a_source_with_a_generated_secret(admin_client):
     assert InboundSource.objects.get(name="From the admin").secret.startswith("whsec_")
 
 
-def test_the_admin_form_refuses_a_bad_handler_config(admin_client):
+def test_the_admin_form_refuses_a_bad_handler_config(admin_client: Client) -> None:
     response = admin_client.post(
         reverse("admin:inbound_inboundsource_add"),
         {
@@ -125,7 +131,9 @@ def _act(admin_client: Client, action: str, source: InboundSource) -> None:
     assert response.status_code == 302
 
 
-def test_rotation_keeps_the_old_secret_valid_until_it_is_dropped(admin_client, client, make_source):
+def test_rotation_keeps_the_old_secret_valid_until_it_is_dropped(
+    admin_client: Client, client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     old = source.secret
     _act(admin_client, "rotate_secret", source)
@@ -142,7 +150,9 @@ def test_rotation_keeps_the_old_secret_valid_until_it_is_dropped(admin_client, c
     assert post_signed(client, source, {"a": 3}).status_code == 401
 
 
-def test_a_new_slug_retires_the_old_url(admin_client, client, make_source):
+def test_a_new_slug_retires_the_old_url(
+    admin_client: Client, client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(verification="none")
     old_path = source.path
     _act(admin_client, "new_slug", source)
@@ -153,14 +163,18 @@ def test_a_new_slug_retires_the_old_url(admin_client, client, make_source):
     assert client.post(source.path, data=b"{}", content_type="application/json").status_code == 202
 
 
-def test_a_sender_issued_secret_cannot_be_generated(admin_client, make_source):
+def test_a_sender_issued_secret_cannot_be_generated(
+    admin_client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(verification="stripe", secret="whsec_given")
     _act(admin_client, "generate_secret", source)
     source.refresh_from_db()
     assert source.secret == "whsec_given"
 
 
-def test_the_request_log_is_read_only_with_pretty_json(admin_client, client, make_source):
+def test_the_request_log_is_read_only_with_pretty_json(
+    admin_client: Client, client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     row_id = int(post_signed(client, source, {"order": {"id": 1}}).json()["id"])
     listing = admin_client.get(
@@ -175,8 +189,11 @@ def test_the_request_log_is_read_only_with_pretty_json(admin_client, client, mak
 
 
 def test_the_reprocess_action_runs_the_handler_again(
-    admin_client, client, make_source, django_capture_on_commit_callbacks
-):
+    admin_client: Client,
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source()
     with django_capture_on_commit_callbacks(execute=True):
         row_id = int(post_signed(client, source, {"a": 1}).json()["id"])

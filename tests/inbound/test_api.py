@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -13,7 +17,7 @@ from tests.inbound.conftest import post_signed
 pytestmark = pytest.mark.django_db
 
 
-def test_creating_a_source_generates_a_secret_and_shows_it_once(api):
+def test_creating_a_source_generates_a_secret_and_shows_it_once(api: APIClient) -> None:
     response = api.post(
         "/api/sources/",
         {"name": "Shop", "verification": "standard", "handler": "store"},
@@ -30,7 +34,7 @@ def test_creating_a_source_generates_a_secret_and_shows_it_once(api):
     assert InboundSource.objects.get().secret == created["secret"]
 
 
-def test_a_given_secret_is_stored_and_never_returned(api):
+def test_a_given_secret_is_stored_and_never_returned(api: APIClient) -> None:
     response = api.post(
         "/api/sources/",
         {"name": "Stripe", "verification": "stripe", "secret": "whsec_fromstripe"},
@@ -41,7 +45,7 @@ def test_a_given_secret_is_stored_and_never_returned(api):
     assert InboundSource.objects.get().secret == "whsec_fromstripe"
 
 
-def test_a_stripe_source_without_its_secret_is_refused(api):
+def test_a_stripe_source_without_its_secret_is_refused(api: APIClient) -> None:
     response = api.post(
         "/api/sources/", {"name": "Stripe", "verification": "stripe"}, format="json"
     )
@@ -49,7 +53,9 @@ def test_a_stripe_source_without_its_secret_is_refused(api):
     assert "secret" in response.json()
 
 
-def test_updating_without_a_secret_keeps_the_current_one(api, make_source):
+def test_updating_without_a_secret_keeps_the_current_one(
+    api: APIClient, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     before = source.secret
     response = api.patch(f"/api/sources/{source.pk}/", {"name": "Renamed"}, format="json")
@@ -58,7 +64,7 @@ def test_updating_without_a_secret_keeps_the_current_one(api, make_source):
     assert (source.name, source.secret) == ("Renamed", before)
 
 
-def test_handler_config_is_validated_by_the_api(api):
+def test_handler_config_is_validated_by_the_api(api: APIClient) -> None:
     response = api.post(
         "/api/sources/",
         {"name": "x", "handler": "emit_event", "handler_config": {"event": "only"}},
@@ -68,7 +74,7 @@ def test_handler_config_is_validated_by_the_api(api):
     assert "handler_config" in response.json()
 
 
-def test_a_python_handler_not_listed_in_the_setting_is_refused_by_the_api(api):
+def test_a_python_handler_not_listed_in_the_setting_is_refused_by_the_api(api: APIClient) -> None:
     response = api.post(
         "/api/sources/",
         {"name": "x", "handler": "python", "handler_config": {"path": "os.system"}},
@@ -78,7 +84,7 @@ def test_a_python_handler_not_listed_in_the_setting_is_refused_by_the_api(api):
     assert "HUB_INBOUND_HANDLERS" in str(response.json()["handler_config"])
 
 
-def test_a_handler_config_object_round_trips(api):
+def test_a_handler_config_object_round_trips(api: APIClient) -> None:
     config = {"model": "shop.order", "event_path": "type", "record_id_path": "order.id"}
     response = api.post(
         "/api/sources/",
@@ -89,7 +95,9 @@ def test_a_handler_config_object_round_trips(api):
     assert api.get(f"/api/sources/{response.json()['id']}/").json()["handler_config"] == config
 
 
-def test_incoming_requests_are_listed_read_only_and_filterable(api, client, make_source):
+def test_incoming_requests_are_listed_read_only_and_filterable(
+    api: APIClient, client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     post_signed(client, source, {"a": 1})
     client.post(source.path, data=b"{}", content_type="application/json")  # 401, stored
@@ -101,8 +109,11 @@ def test_incoming_requests_are_listed_read_only_and_filterable(api, client, make
 
 
 def test_reprocess_runs_the_handler_again_after_the_config_is_fixed(
-    api, client, make_source, django_capture_on_commit_callbacks
-):
+    api: APIClient,
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source(
         handler="emit_event", handler_config={"model_path": "kind", "event": "created"}
     )
@@ -121,7 +132,9 @@ def test_reprocess_runs_the_handler_again_after_the_config_is_fixed(
     assert (row.state, row.result["record_id"], row.error) == ("done", 3, "")
 
 
-def test_a_rejected_request_cannot_be_reprocessed(api, client, make_source):
+def test_a_rejected_request_cannot_be_reprocessed(
+    api: APIClient, client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     client.post(source.path, data=b"{}", content_type="application/json")
     row = IncomingWebhook.objects.get(source=source)
@@ -131,7 +144,9 @@ def test_a_rejected_request_cannot_be_reprocessed(api, client, make_source):
     assert row.state == "rejected"
 
 
-def test_reprocess_needs_the_change_permission(client, make_source):
+def test_reprocess_needs_the_change_permission(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     row_id = int(post_signed(client, source, {"a": 1}).json()["id"])
     user = get_user_model().objects.create_user("viewer", password="pw-viewer-123")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
 from django.test import Client
 
 from hub.models import EventHistory
-from inbound.models import IncomingWebhook
+from inbound.models import InboundSource, IncomingWebhook
 from tests.inbound.conftest import post_signed
 
 COPIES = 4
@@ -45,7 +46,9 @@ def _post_together(source, msg_id: str) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_copies_of_one_webhook_are_accepted_once(make_source):
+def test_concurrent_copies_of_one_webhook_are_accepted_once(
+    make_source: Callable[..., InboundSource],
+) -> None:
     if connection.vendor != "postgresql":
         pytest.skip(
             "needs PostgreSQL: SQLite serialises writers, so copies never race on the unique key"

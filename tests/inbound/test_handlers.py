@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
-from hub.models import EventHistory
+from hub.models import EventHistory, OdooConnection
 from inbound import processing
-from inbound.models import IncomingWebhook
-from tests.fakes.odoo import HUB_UID
+from inbound.models import InboundSource, IncomingWebhook
+from tests.fakes.odoo import HUB_UID, FakeOdoo
+from tests.fakes.receiver import Receiver
 from tests.inbound.conftest import post_signed
 
 pytestmark = pytest.mark.django_db
@@ -29,15 +32,17 @@ def _customer(email: str, name: str, **more: str) -> dict:
     return {"type": "customer.updated", "customer": {"email": email, "name": name, **more}}
 
 
-def _row(response) -> IncomingWebhook:
+def _row(response: Any) -> IncomingWebhook:
     return IncomingWebhook.objects.get(pk=int(response.json()["id"]))
 
 
 @pytest.fixture
-def deliver(client, django_capture_on_commit_callbacks):
+def deliver(
+    client: Client, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> Callable[..., Any]:
     """Post a signed request and run what the queue would run after the commit."""
 
-    def send(source, payload, **kw):
+    def send(source: InboundSource, payload: Any, **kw: Any) -> Any:
         with django_capture_on_commit_callbacks(execute=True):
             return post_signed(client, source, payload, **kw)
 
@@ -45,8 +50,11 @@ def deliver(client, django_capture_on_commit_callbacks):
 
 
 def test_upsert_creates_then_updates_and_a_redelivery_changes_nothing(
-    make_source, odoo_conn, fake_odoo, deliver
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+) -> None:
     source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
 
     first = deliver(source, _customer("Ann@Example.com", "Ann", phone="555"), msg_id="m1")
@@ -74,8 +82,11 @@ def test_upsert_creates_then_updates_and_a_redelivery_changes_nothing(
 
 
 def test_upsert_writes_as_the_hubs_own_odoo_user_so_the_poller_can_ignore_its_echo(
-    make_source, odoo_conn, fake_odoo, deliver
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+) -> None:
     source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
     row = _row(deliver(source, _customer("echo@example.com", "Echo")))
     record = fake_odoo.record("res.partner", row.result["id"])
@@ -84,8 +95,11 @@ def test_upsert_writes_as_the_hubs_own_odoo_user_so_the_poller_can_ignore_its_ec
 
 
 def test_upsert_matches_an_archived_record_instead_of_creating_a_twin(
-    make_source, odoo_conn, fake_odoo, deliver
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+) -> None:
     archived = fake_odoo.create(
         "res.partner", {"name": "Old", "email": "old@example.com", "active": False}
     )
@@ -95,8 +109,11 @@ def test_upsert_matches_an_archived_record_instead_of_creating_a_twin(
 
 
 def test_upsert_without_create_if_missing_skips_unknown_records(
-    make_source, odoo_conn, fake_odoo, deliver
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+) -> None:
     config = {**UPSERT, "create_if_missing": False}
     source = make_source(handler="odoo_upsert", handler_config=config, connection=odoo_conn)
     row = _row(deliver(source, _customer("nobody@example.com", "Nobody")))
@@ -105,8 +122,11 @@ def test_upsert_without_create_if_missing_skips_unknown_records(
 
 
 def test_a_mapping_error_fails_the_request_without_retrying(
-    make_source, odoo_conn, fake_odoo, deliver
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+) -> None:
     source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
     row = _row(deliver(source, {"type": "customer.updated", "customer": {"name": "No email"}}))
     assert row.state == "failed"
@@ -115,8 +135,12 @@ def test_a_mapping_error_fails_the_request_without_retrying(
 
 
 def test_odoo_down_is_retried_with_backoff_then_succeeds(
-    make_source, odoo_conn, fake_odoo, deliver, django_capture_on_commit_callbacks
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
     fake_odoo.set_down("500")
     row = _row(deliver(source, _customer("later@example.com", "Later")))
@@ -138,8 +162,11 @@ def test_odoo_down_is_retried_with_backoff_then_succeeds(
 
 @override_settings(HUB_INBOUND_RETRY_MAX_ATTEMPTS=1)
 def test_a_transient_failure_stops_retrying_after_the_last_attempt(
-    make_source, odoo_conn, fake_odoo, deliver
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+) -> None:
     source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
     fake_odoo.set_down("500")
     row = _row(deliver(source, _customer("never@example.com", "Never")))
@@ -147,8 +174,10 @@ def test_a_transient_failure_stops_retrying_after_the_last_attempt(
 
 
 def test_odoo_native_records_a_hub_event_for_the_notified_record(
-    client, make_source, django_capture_on_commit_callbacks
-):
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source(
         verification="none",
         handler="odoo_native",
@@ -190,14 +219,18 @@ def test_odoo_native_records_a_hub_event_for_the_notified_record(
     assert row.result["event_id"] == str(event.event_id)
 
 
-def test_odoo_native_falls_back_to_the_configured_event_code(client, make_source, deliver):
+def test_odoo_native_falls_back_to_the_configured_event_code(
+    client: Client, make_source: Callable[..., InboundSource], deliver: Callable[..., Any]
+) -> None:
     source = make_source(handler="odoo_native", handler_config={"event": "write"})
     row = _row(deliver(source, {"_model": "res.partner", "_id": 5, "_action": "Sync(#3)"}))
     assert row.state == "done"
     assert EventHistory.objects.get().event_code == "write"
 
 
-def test_odoo_native_refuses_a_body_that_is_not_an_odoo_notification(make_source, deliver):
+def test_odoo_native_refuses_a_body_that_is_not_an_odoo_notification(
+    make_source: Callable[..., InboundSource], deliver: Callable[..., Any]
+) -> None:
     source = make_source(handler="odoo_native")
     row = _row(deliver(source, {"hello": "world"}))
     assert row.state == "failed"
@@ -205,7 +238,9 @@ def test_odoo_native_refuses_a_body_that_is_not_an_odoo_notification(make_source
     assert EventHistory.objects.count() == 0
 
 
-def test_emit_event_takes_model_event_id_and_data_from_json_paths(make_source, deliver):
+def test_emit_event_takes_model_event_id_and_data_from_json_paths(
+    make_source: Callable[..., InboundSource], deliver: Callable[..., Any]
+) -> None:
     source = make_source(
         handler="emit_event",
         handler_config={
@@ -225,8 +260,8 @@ def test_emit_event_takes_model_event_id_and_data_from_json_paths(make_source, d
 
 @pytest.mark.django_db(transaction=True)
 def test_emit_event_fans_out_through_an_outbound_rule_to_a_real_receiver(
-    client, make_source, receiver
-):
+    client: Client, make_source: Callable[..., InboundSource], receiver: Receiver
+) -> None:
     from rules.models import WebhookEvent, WebhookRule
 
     WebhookEvent.objects.create(code="order.paid", name="Order paid")
@@ -251,7 +286,9 @@ def test_emit_event_fans_out_through_an_outbound_rule_to_a_real_receiver(
 
 
 @override_settings(HUB_INBOUND_HANDLERS=["tests.inbound.sample_handlers.tag_payment"])
-def test_a_listed_python_handler_runs_with_its_options(make_source, deliver):
+def test_a_listed_python_handler_runs_with_its_options(
+    make_source: Callable[..., InboundSource], deliver: Callable[..., Any]
+) -> None:
     source = make_source(
         handler="python",
         handler_config={
@@ -267,7 +304,9 @@ def test_a_listed_python_handler_runs_with_its_options(make_source, deliver):
 
 
 @override_settings(HUB_INBOUND_HANDLERS=["tests.inbound.sample_handlers.tag_payment"])
-def test_a_python_handler_that_is_not_listed_is_refused_at_configuration_time(make_source):
+def test_a_python_handler_that_is_not_listed_is_refused_at_configuration_time(
+    make_source: Callable[..., InboundSource],
+) -> None:
     with pytest.raises(ValidationError) as caught:
         make_source(
             handler="python",
@@ -278,7 +317,9 @@ def test_a_python_handler_that_is_not_listed_is_refused_at_configuration_time(ma
         make_source(handler="python", handler_config={"path": "os.system"})
 
 
-def test_a_python_handler_delisted_after_saving_is_refused_at_run_time(make_source, deliver):
+def test_a_python_handler_delisted_after_saving_is_refused_at_run_time(
+    make_source: Callable[..., InboundSource], deliver: Callable[..., Any]
+) -> None:
     with override_settings(HUB_INBOUND_HANDLERS=["tests.inbound.sample_handlers.not_listed"]):
         source = make_source(
             handler="python", handler_config={"path": "tests.inbound.sample_handlers.not_listed"}
@@ -312,15 +353,19 @@ def test_a_python_handler_delisted_after_saving_is_refused_at_run_time(make_sour
         ("store", ["not", "an", "object"], "handler_config"),
     ],
 )
-def test_a_bad_handler_config_is_refused_when_saving(make_source, handler, config, field):
+def test_a_bad_handler_config_is_refused_when_saving(
+    make_source: Callable[..., InboundSource], handler: str, config: Any, field: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         make_source(handler=handler, handler_config=config)
     assert field in caught.value.message_dict
 
 
 def test_a_request_whose_task_was_lost_is_run_by_the_sweep(
-    client, make_source, django_capture_on_commit_callbacks
-):
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source()
     with django_capture_on_commit_callbacks(execute=False):  # the broker "loses" the task
         row = _row(post_signed(client, source, {"a": 1}))
@@ -334,8 +379,10 @@ def test_a_request_whose_task_was_lost_is_run_by_the_sweep(
 
 
 def test_a_request_left_processing_by_a_dead_worker_is_run_again(
-    client, make_source, django_capture_on_commit_callbacks
-):
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source()
     with django_capture_on_commit_callbacks(execute=False):
         row = _row(post_signed(client, source, {"a": 1}))
@@ -348,7 +395,9 @@ def test_a_request_left_processing_by_a_dead_worker_is_run_again(
     assert (row.state, row.attempts) == ("done", 2)
 
 
-def test_a_task_for_a_request_already_claimed_does_nothing(client, make_source, deliver):
+def test_a_task_for_a_request_already_claimed_does_nothing(
+    client: Client, make_source: Callable[..., InboundSource], deliver: Callable[..., Any]
+) -> None:
     source = make_source()
     row = _row(deliver(source, {"a": 1}))
     assert processing.process_incoming(incoming_id=row.pk) == "not claimable"
@@ -356,14 +405,16 @@ def test_a_task_for_a_request_already_claimed_does_nothing(client, make_source, 
     assert row.attempts == 1
 
 
-def test_a_worker_that_lost_its_claim_undoes_its_event(client, make_source, monkeypatch):
+def test_a_worker_that_lost_its_claim_undoes_its_event(
+    client: Client, make_source: Callable[..., InboundSource], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from inbound.handlers import emit_event
 
     source = make_source(handler="emit_event", handler_config={"model": "a.b", "event": "x"})
     row = _row(post_signed(client, source, {"a": 1}))  # stored; its task not run yet
     real = emit_event.handle
 
-    def slow_handle(ctx):
+    def slow_handle(ctx: Any) -> Any:
         result = real(ctx)
         # Meanwhile the sweep decided this worker was dead and handed the request on.
         IncomingWebhook.objects.filter(pk=row.pk).update(claimed_at=timezone.now())
@@ -376,8 +427,12 @@ def test_a_worker_that_lost_its_claim_undoes_its_event(client, make_source, monk
 
 
 def test_the_pollers_loop_suppression_keeps_an_upsert_from_echoing_back_out(
-    make_source, odoo_conn, fake_odoo, deliver, django_capture_on_commit_callbacks
-):
+    make_source: Callable[..., InboundSource],
+    odoo_conn: OdooConnection,
+    fake_odoo: FakeOdoo,
+    deliver: Callable[..., Any],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     from hub.models import ModelHook
     from hub.odoo.client import OdooClient
     from hub.odoo.poller import poll_hook

@@ -7,12 +7,14 @@ import hashlib
 import hmac
 import io
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import resolve
 
-from inbound.models import IncomingWebhook
+from inbound.models import InboundSource, IncomingWebhook
 from tests.inbound.conftest import post_signed, standard_headers
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +23,10 @@ ORDER = {"type": "order.paid", "order": {"id": 17, "total": 120.5}}
 
 
 def test_a_signed_request_is_accepted_stored_and_processed_after_the_response(
-    client, make_source, django_capture_on_commit_callbacks
-):
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = post_signed(client, source, ORDER, msg_id="msg_1")
@@ -45,8 +49,10 @@ def test_a_signed_request_is_accepted_stored_and_processed_after_the_response(
 
 
 def test_the_same_idempotency_key_again_answers_duplicate_with_the_first_id(
-    client, make_source, django_capture_on_commit_callbacks
-):
+    client: Client,
+    make_source: Callable[..., InboundSource],
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
     source = make_source()
     with django_capture_on_commit_callbacks(execute=True):
         first = post_signed(client, source, ORDER, msg_id="msg_same")
@@ -61,13 +67,17 @@ def test_the_same_idempotency_key_again_answers_duplicate_with_the_first_id(
     assert (copy.state, copy.idempotency_key, copy.response_status) == ("duplicate", None, 200)
 
 
-def test_the_same_key_on_another_source_is_not_a_duplicate(client, make_source):
+def test_the_same_key_on_another_source_is_not_a_duplicate(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     a, b = make_source(), make_source()
     assert post_signed(client, a, ORDER, msg_id="msg_x").status_code == 202
     assert post_signed(client, b, ORDER, msg_id="msg_x").status_code == 202
 
 
-def test_a_request_without_any_key_is_never_a_duplicate(client, make_source):
+def test_a_request_without_any_key_is_never_a_duplicate(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(verification="api_key", secret="k-123456789", api_key_header="X-Key")
     for _ in range(2):
         response = client.post(
@@ -76,7 +86,9 @@ def test_a_request_without_any_key_is_never_a_duplicate(client, make_source):
         assert response.status_code == 202
 
 
-def test_a_bad_signature_is_401_and_stored_flagged_with_the_reason(client, make_source):
+def test_a_bad_signature_is_401_and_stored_flagged_with_the_reason(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     body = json.dumps(ORDER).encode()
     headers = standard_headers(source.secret, body)
@@ -91,7 +103,9 @@ def test_a_bad_signature_is_401_and_stored_flagged_with_the_reason(client, make_
     assert row.idempotency_key is None  # a forged copy must not block the genuine one
 
 
-def test_a_forged_request_does_not_block_the_genuine_one_with_the_same_key(client, make_source):
+def test_a_forged_request_does_not_block_the_genuine_one_with_the_same_key(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     body = json.dumps(ORDER).encode()
     forged = standard_headers(source.secret, b"{}", msg_id="msg_k")
@@ -102,7 +116,9 @@ def test_a_forged_request_does_not_block_the_genuine_one_with_the_same_key(clien
     assert post_signed(client, source, ORDER, msg_id="msg_k").status_code == 202
 
 
-def test_a_stale_timestamp_is_401(client, make_source):
+def test_a_stale_timestamp_is_401(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     body = json.dumps(ORDER).encode()
     import time
@@ -113,14 +129,16 @@ def test_a_stale_timestamp_is_401(client, make_source):
     assert "window" in IncomingWebhook.objects.get(source=source).error
 
 
-def test_a_missing_signature_is_401(client, make_source):
+def test_a_missing_signature_is_401(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     response = client.post(source.path, data=b"{}", content_type="application/json")
     assert response.status_code == 401
     assert "missing header" in IncomingWebhook.objects.get(source=source).error
 
 
-def test_an_unknown_source_is_404_and_nothing_is_stored(client):
+def test_an_unknown_source_is_404_and_nothing_is_stored(client: Client) -> None:
     response = client.post(
         "/webhook/incoming/no-such-source-here/", data=b"{}", content_type="application/json"
     )
@@ -128,14 +146,18 @@ def test_an_unknown_source_is_404_and_nothing_is_stored(client):
     assert IncomingWebhook.objects.count() == 0
 
 
-def test_an_inactive_source_is_404(client, make_source):
+def test_an_inactive_source_is_404(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(active=False)
     response = post_signed(client, source, ORDER)
     assert response.status_code == 404
     assert IncomingWebhook.objects.get(source=source).error == "the source is inactive"
 
 
-def test_other_methods_are_405_with_allow_post(client, make_source):
+def test_other_methods_are_405_with_allow_post(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     for method in ("get", "put", "delete", "patch"):
         response = getattr(client, method)(source.path)
@@ -143,7 +165,7 @@ def test_other_methods_are_405_with_allow_post(client, make_source):
         assert response["Allow"] == "POST"
 
 
-def test_malformed_json_is_400(client, make_source):
+def test_malformed_json_is_400(client: Client, make_source: Callable[..., InboundSource]) -> None:
     source = make_source()
     response = post_signed(client, source, b'{"type": "order.paid",')
     assert response.status_code == 400
@@ -153,7 +175,9 @@ def test_malformed_json_is_400(client, make_source):
 
 
 @override_settings(HUB_INBOUND_MAX_BYTES=1000)
-def test_a_body_over_the_limit_is_413(client, make_source):
+def test_a_body_over_the_limit_is_413(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     response = post_signed(client, source, {"blob": "x" * 2000})
     assert response.status_code == 413
@@ -167,12 +191,14 @@ class ExplodingStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:
+    def readinto(self, b: Any) -> int:
         raise AssertionError("the body was read")
 
 
 @override_settings(HUB_INBOUND_MAX_BYTES=1000)
-def test_a_declared_length_over_the_limit_is_413_before_reading_the_body(client, make_source):
+def test_a_declared_length_over_the_limit_is_413_before_reading_the_body(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     response = client.generic(
         "POST",
@@ -185,7 +211,9 @@ def test_a_declared_length_over_the_limit_is_413_before_reading_the_body(client,
 
 
 @override_settings(HUB_INBOUND_MAX_BYTES=1000)
-def test_a_chunked_body_without_length_is_cut_off_at_the_limit(client, make_source):
+def test_a_chunked_body_without_length_is_cut_off_at_the_limit(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     # gunicorn de-chunks and marks wsgi.input_terminated; we read at most limit+1 bytes of it.
     source = make_source()
     stream = io.BytesIO(b"[" + b"1," * 10_000_000 + b"1]")
@@ -200,7 +228,9 @@ def test_a_chunked_body_without_length_is_cut_off_at_the_limit(client, make_sour
     assert stream.tell() <= 1001
 
 
-def test_the_generic_url_finds_the_source_by_header_or_query(client, make_source):
+def test_the_generic_url_finds_the_source_by_header_or_query(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     body = json.dumps(ORDER).encode()
     by_header = client.post(
@@ -220,7 +250,9 @@ def test_the_generic_url_finds_the_source_by_header_or_query(client, make_source
     assert (by_header.status_code, by_query.status_code, nameless.status_code) == (202, 202, 404)
 
 
-def test_the_slug_url_works_without_its_trailing_slash(client, make_source):
+def test_the_slug_url_works_without_its_trailing_slash(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     body = json.dumps(ORDER).encode()
     response = client.post(
@@ -232,7 +264,9 @@ def test_the_slug_url_works_without_its_trailing_slash(client, make_source):
     assert response.status_code == 202
 
 
-def test_the_rate_limit_answers_429_with_retry_after(client, make_source):
+def test_the_rate_limit_answers_429_with_retry_after(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(rate_limit_per_minute=2)
     answers = [post_signed(client, source, ORDER) for _ in range(3)]
     assert [a.status_code for a in answers] in ([202, 202, 429], [202, 202, 202])
@@ -244,7 +278,9 @@ def test_the_rate_limit_answers_429_with_retry_after(client, make_source):
 
 
 @override_settings(HUB_INBOUND_REJECTED_PER_MINUTE=3)
-def test_rejected_requests_are_stored_only_up_to_the_per_source_cap(client, make_source):
+def test_rejected_requests_are_stored_only_up_to_the_per_source_cap(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     other = make_source()
     for _ in range(10):
@@ -260,7 +296,9 @@ def test_rejected_requests_are_stored_only_up_to_the_per_source_cap(client, make
 
 
 @override_settings(HUB_INBOUND_REJECTED_BODY_BYTES=64)
-def test_a_rejected_body_is_kept_only_as_a_bounded_prefix(client, make_source):
+def test_a_rejected_body_is_kept_only_as_a_bounded_prefix(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source()
     client.post(source.path, data=json.dumps({"x": "y" * 500}), content_type="application/json")
     row = IncomingWebhook.objects.get(source=source)
@@ -268,7 +306,9 @@ def test_a_rejected_body_is_kept_only_as_a_bounded_prefix(client, make_source):
     assert row.body_truncated
 
 
-def test_stored_headers_have_credentials_redacted(client, make_source):
+def test_stored_headers_have_credentials_redacted(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(verification="bearer", secret="tok-abcdefghijklmnop")
     response = client.post(
         source.path,
@@ -284,7 +324,9 @@ def test_stored_headers_have_credentials_redacted(client, make_source):
     assert "tok-abcdefghijklmnop" not in json.dumps(row.headers)
 
 
-def test_the_inbound_urls_need_no_csrf_token_but_the_admin_still_does(make_source):
+def test_the_inbound_urls_need_no_csrf_token_but_the_admin_still_does(
+    make_source: Callable[..., InboundSource],
+) -> None:
     client = Client(enforce_csrf_checks=True)
     source = make_source()
     assert post_signed(client, source, ORDER).status_code == 202
@@ -292,7 +334,7 @@ def test_the_inbound_urls_need_no_csrf_token_but_the_admin_still_does(make_sourc
     assert response.status_code == 403
 
 
-def test_the_dashboard_url_is_not_swallowed_by_the_inbound_patterns():
+def test_the_dashboard_url_is_not_swallowed_by_the_inbound_patterns() -> None:
     from django.urls import Resolver404
 
     try:
@@ -307,7 +349,9 @@ def test_the_dashboard_url_is_not_swallowed_by_the_inbound_patterns():
     ("scheme", "secret"),
     [("github", "gh-secret-123"), ("shopify", "shp-secret-123"), ("stripe", "whsec_stripe123")],
 )
-def test_provider_ids_become_the_idempotency_key(client, make_source, scheme, secret):
+def test_provider_ids_become_the_idempotency_key(
+    client: Client, make_source: Callable[..., InboundSource], scheme: str, secret: str
+) -> None:
     source = make_source(verification=scheme, secret=secret)
     payload = {"id": "evt_123", "type": "x"}
     body = json.dumps(payload).encode()
@@ -338,7 +382,9 @@ def test_provider_ids_become_the_idempotency_key(client, make_source, scheme, se
     assert IncomingWebhook.objects.get(pk=int(first.json()["id"])).idempotency_key == key
 
 
-def test_a_configured_json_path_is_the_idempotency_key(client, make_source):
+def test_a_configured_json_path_is_the_idempotency_key(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     source = make_source(idempotency_path="order.id")
     first = post_signed(client, source, ORDER)
     again = post_signed(client, source, ORDER)  # a new webhook-id, the same order id
@@ -347,7 +393,9 @@ def test_a_configured_json_path_is_the_idempotency_key(client, make_source):
 
 
 @override_settings(HUB_INBOUND_REJECTED_KEEP=2)
-def test_the_sweep_keeps_only_the_newest_rejected_rows_of_each_source(client, make_source):
+def test_the_sweep_keeps_only_the_newest_rejected_rows_of_each_source(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
     from inbound.processing import sweep
 
     source = make_source()

@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from hub.crypto import generate_signing_secret
-from inbound.verification import Inbound, verify
+from inbound.verification import Inbound, Verdict, verify
 
 BODY = b'{"id": "evt_1", "type": "order.paid", "amount": 1200}'
 TAMPERED = b'{"id": "evt_1", "type": "order.paid", "amount": 9900}'
@@ -88,7 +88,7 @@ SCHEMES: list[tuple[str, Signer, str, bool, bool]] = [
 IDS = [s[0] for s in SCHEMES]
 
 
-def _check(scheme: str, body: bytes, headers: dict[str, str], secrets: list[str]):
+def _check(scheme: str, body: bytes, headers: dict[str, str], secrets: list[str]) -> Verdict:
     req = Inbound(
         body=body, headers=headers, secrets=secrets, now=NOW, api_key_header="X-Partner-Key"
     )
@@ -96,21 +96,27 @@ def _check(scheme: str, body: bytes, headers: dict[str, str], secrets: list[str]
 
 
 @pytest.mark.parametrize(("scheme", "sign", "header", "timed", "bound"), SCHEMES, ids=IDS)
-def test_a_genuine_request_is_accepted(scheme, sign, header, timed, bound):
+def test_a_genuine_request_is_accepted(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     secret = _secret(scheme)
     verdict = _check(scheme, BODY, sign(secret, BODY, NOW), [secret])
     assert verdict.ok, verdict.reason
 
 
 @pytest.mark.parametrize(("scheme", "sign", "header", "timed", "bound"), SCHEMES, ids=IDS)
-def test_a_request_signed_with_another_secret_is_refused(scheme, sign, header, timed, bound):
+def test_a_request_signed_with_another_secret_is_refused(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     verdict = _check(scheme, BODY, sign(_secret(scheme), BODY, NOW), [_secret(scheme)])
     assert not verdict.ok
     assert verdict.reason
 
 
 @pytest.mark.parametrize(("scheme", "sign", "header", "timed", "bound"), SCHEMES, ids=IDS)
-def test_a_request_without_its_header_is_refused(scheme, sign, header, timed, bound):
+def test_a_request_without_its_header_is_refused(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     secret = _secret(scheme)
     headers = {k: v for k, v in sign(secret, BODY, NOW).items() if k.lower() != header.lower()}
     verdict = _check(scheme, BODY, headers, [secret])
@@ -119,7 +125,9 @@ def test_a_request_without_its_header_is_refused(scheme, sign, header, timed, bo
 
 
 @pytest.mark.parametrize(("scheme", "sign", "header", "timed", "bound"), SCHEMES, ids=IDS)
-def test_a_tampered_body_is_refused_by_body_signing_schemes(scheme, sign, header, timed, bound):
+def test_a_tampered_body_is_refused_by_body_signing_schemes(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     secret = _secret(scheme)
     verdict = _check(scheme, TAMPERED, sign(secret, BODY, NOW), [secret])
     # Credential schemes (basic, api_key, bearer) do not sign the body: they rely on TLS.
@@ -130,8 +138,8 @@ def test_a_tampered_body_is_refused_by_body_signing_schemes(scheme, sign, header
     ("scheme", "sign", "header", "timed", "bound"), [s for s in SCHEMES if s[3]], ids=lambda v: v
 )
 def test_a_stale_timestamp_is_refused_even_with_a_valid_signature(
-    scheme, sign, header, timed, bound
-):
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     secret = _secret(scheme)
     verdict = _check(scheme, BODY, sign(secret, BODY, STALE), [secret])
     assert not verdict.ok
@@ -141,33 +149,39 @@ def test_a_stale_timestamp_is_refused_even_with_a_valid_signature(
 @pytest.mark.parametrize(
     ("scheme", "sign", "header", "timed", "bound"), [s for s in SCHEMES if s[3]], ids=lambda v: v
 )
-def test_a_timestamp_from_the_future_is_refused(scheme, sign, header, timed, bound):
+def test_a_timestamp_from_the_future_is_refused(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     secret = _secret(scheme)
     verdict = _check(scheme, BODY, sign(secret, BODY, NOW + 301), [secret])
     assert not verdict.ok
 
 
 @pytest.mark.parametrize(("scheme", "sign", "header", "timed", "bound"), SCHEMES, ids=IDS)
-def test_the_old_secret_still_works_during_a_rotation(scheme, sign, header, timed, bound):
+def test_the_old_secret_still_works_during_a_rotation(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     old, new = _secret(scheme), _secret(scheme)
     assert _check(scheme, BODY, sign(old, BODY, NOW), [new, old]).ok
     assert _check(scheme, BODY, sign(new, BODY, NOW), [new, old]).ok
 
 
 @pytest.mark.parametrize(("scheme", "sign", "header", "timed", "bound"), SCHEMES, ids=IDS)
-def test_a_source_without_a_secret_refuses_everything(scheme, sign, header, timed, bound):
+def test_a_source_without_a_secret_refuses_everything(
+    scheme: str, sign: Signer, header: str, timed: bool, bound: bool
+) -> None:
     verdict = _check(scheme, BODY, sign(_secret(scheme), BODY, NOW), [])
     assert not verdict.ok
     assert "no secret" in verdict.reason
 
 
-def test_the_none_scheme_accepts_anything_and_says_nothing_was_required():
+def test_the_none_scheme_accepts_anything_and_says_nothing_was_required() -> None:
     verdict = _check("none", BODY, {}, [])
     assert verdict.ok
     assert verdict.required is False
 
 
-def test_standard_accepts_one_matching_signature_among_several():
+def test_standard_accepts_one_matching_signature_among_several() -> None:
     secret = generate_signing_secret()
     headers = sign_standard(secret, BODY, NOW)
     other = sign_standard(generate_signing_secret(), BODY, NOW)["webhook-signature"]
@@ -175,7 +189,7 @@ def test_standard_accepts_one_matching_signature_among_several():
     assert _check("standard", BODY, headers, [secret]).ok
 
 
-def test_standard_signatures_made_by_a_hub_verify_with_the_reference_library():
+def test_standard_signatures_made_by_a_hub_verify_with_the_reference_library() -> None:
     # The other direction: our check and the reference library agree on what is valid.
     secret = generate_signing_secret()
     headers = sign_standard(secret, BODY, NOW)
@@ -187,7 +201,7 @@ def test_standard_signatures_made_by_a_hub_verify_with_the_reference_library():
     assert _check("standard", BODY, headers, [secret]).ok
 
 
-def test_hmac_accepts_a_comma_separated_list_of_signatures():
+def test_hmac_accepts_a_comma_separated_list_of_signatures() -> None:
     old, new = generate_signing_secret(), generate_signing_secret()
     a = sign_hmac(old, BODY, NOW)
     b = sign_hmac(new, BODY, NOW)
@@ -195,7 +209,7 @@ def test_hmac_accepts_a_comma_separated_list_of_signatures():
     assert _check("hmac", BODY, a, [old]).ok
 
 
-def test_stripe_accepts_any_of_several_v1_signatures():
+def test_stripe_accepts_any_of_several_v1_signatures() -> None:
     secret = generate_signing_secret()
     header = sign_stripe(secret, BODY, NOW)["Stripe-Signature"]
     t, v1 = header.split(",")
@@ -203,7 +217,7 @@ def test_stripe_accepts_any_of_several_v1_signatures():
     assert _check("stripe", BODY, {"Stripe-Signature": f"{t},{forged},{v1}"}, [secret]).ok
 
 
-def test_stripe_keys_the_hmac_with_the_whole_whsec_string():
+def test_stripe_keys_the_hmac_with_the_whole_whsec_string() -> None:
     # A signature keyed with the base64-decoded secret (Standard Webhooks style) is not Stripe's.
     secret = generate_signing_secret()
     key = base64.b64decode(secret.removeprefix("whsec_"))
@@ -211,17 +225,17 @@ def test_stripe_keys_the_hmac_with_the_whole_whsec_string():
     assert not _check("stripe", BODY, {"Stripe-Signature": f"t={NOW},v1={sig}"}, [secret]).ok
 
 
-def test_headers_are_matched_whatever_their_case():
+def test_headers_are_matched_whatever_their_case() -> None:
     secret = _secret("github")
     headers = {k.lower(): v for k, v in sign_github(secret, BODY, NOW).items()}
     assert _check("github", BODY, headers, [secret]).ok
 
 
-def test_an_unknown_scheme_is_refused():
+def test_an_unknown_scheme_is_refused() -> None:
     assert not _check("rot13", BODY, {}, ["x"]).ok
 
 
-def test_garbage_in_signature_headers_is_refused_not_raised():
+def test_garbage_in_signature_headers_is_refused_not_raised() -> None:
     secret = generate_signing_secret()
     for scheme, headers in [
         (
