@@ -18,7 +18,7 @@ COPIES = 4
 ROUNDS = 5
 
 
-def _post_together(source, msg_id: str) -> list[int]:
+def _post_together(source: InboundSource, msg_id: str) -> list[int]:
     barrier = threading.Barrier(COPIES, timeout=10)
     statuses: list[int] = []
     errors: list[BaseException] = []
