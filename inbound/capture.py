@@ -66,7 +66,8 @@ def storable_headers(headers: Mapping[str, str], *, extra_secret: str = "") -> d
     """Headers as stored on the request row: bounded in number and size, credentials redacted."""
     secret_names = CREDENTIAL_HEADERS | ({extra_secret.lower()} if extra_secret else set())
     out: dict[str, str] = {}
-    for name, value in list(headers.items())[:MAX_HEADERS]:
+    for name, raw in list(headers.items())[:MAX_HEADERS]:
+        value = raw.replace("\x00", "\ufffd")  # PostgreSQL JSON cannot hold NUL
         lowered = name.lower()
         if lowered in secret_names:
             scheme = value.split(" ", 1)[0] if lowered.endswith("authorization") else ""

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from inbound.services import Received, receive
+
+
+def _client_ip(value: object) -> str | None:
+    # REMOTE_ADDR is empty or odd behind some servers (unix sockets); the column is an inet.
+    try:
+        return str(ipaddress.ip_address(str(value)))
+    except ValueError:
+        return None
 
 
 def _answer(request: HttpRequest, slug: str | None) -> JsonResponse:
@@ -16,7 +26,7 @@ def _answer(request: HttpRequest, slug: str | None) -> JsonResponse:
             headers=request.headers,
             meta=request.META,
             read=request.read,
-            remote_addr=request.META.get("REMOTE_ADDR") or None,
+            remote_addr=_client_ip(request.META.get("REMOTE_ADDR")),
         )
     )
     response = JsonResponse(answer.body, status=answer.status)

@@ -411,3 +411,12 @@ def test_the_sweep_keeps_only_the_newest_rejected_rows_of_each_source(
     kept = IncomingWebhook.objects.filter(source=source, state="rejected")
     assert sorted(kept.values_list("id", flat=True)) == sorted(newest)
     assert IncomingWebhook.objects.filter(pk=int(accepted.json()["id"])).exists()
+
+
+def test_an_odd_remote_address_is_stored_as_unknown(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
+    source = make_source()
+    response = post_signed(client, source, ORDER, REMOTE_ADDR="unix:/run/gunicorn.sock")
+    assert response.status_code == 202
+    assert IncomingWebhook.objects.get(source=source).remote_addr is None
