@@ -8,6 +8,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from delivery import sweeps
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from delivery.sending import deliver
 from delivery.services import retry_now
@@ -37,6 +38,7 @@ def test_it_retries_on_500_until_a_200_with_the_same_webhook_id(
     event = send()
     retry = WebhookRetry.objects.get()
     assert (retry.state, retry.attempts, retry.last_status) == (RetryState.PENDING, 1, 500)
+    assert sweeps.retry_sweep() == 0  # not due yet: backoff is respected
     assert run_due_retries() == 1
     assert run_due_retries() == 1
     requests = receiver.wait_for(3)
