@@ -65,6 +65,7 @@ def apply_outcome(log: WebhookLog, *, result: HttpResult, now: datetime) -> None
         WebhookRule.objects.filter(pk=rule.pk, active=True).update(
             active=False, deactivated_reason=reason, updated_at=now
         )
+        rule.active, rule.deactivated_reason = False, reason  # the rest of this batch sees it
     _release(log)
 
 

@@ -45,6 +45,9 @@ def deliver(log_ids: Iterable[int]) -> int:
         .select_related("rule")
         .order_by("id")
     )
+    shared = {log.rule_id: log.rule for log in reversed(logs)}
+    for log in logs:  # one instance per rule: a 410 deactivation is seen by the rest of the batch
+        log.rule = shared[log.rule_id]
     sent = 0
     for index, log in enumerate(logs):
         if timezone.now() - token > CLAIM_TTL / 2:
@@ -81,12 +84,6 @@ def claim(log: WebhookLog, *, now: datetime | None = None) -> datetime | None:
     now = now or timezone.now()
     claimed = WebhookLog.objects.filter(_claimable(now), pk=log.pk).update(claimed_at=now, error="")
     return now if claimed else None
-
-
-def deliver_one(log: WebhookLog) -> bool:
-    """Claim, send and record one pending log; False when it was not sent by us."""
-    token = claim(log)
-    return token is not None and _send_claimed(log, token)
 
 
 def _send_claimed(log: WebhookLog, token: datetime) -> bool:

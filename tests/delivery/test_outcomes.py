@@ -12,6 +12,7 @@ from delivery import sweeps
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from delivery.sending import deliver
 from delivery.services import retry_now
+from hub.events import NewEvent, record_events
 from rules.models import WebhookRule
 from tests.delivery.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, Reply
@@ -202,3 +203,22 @@ def test_a_delivery_for_an_inactive_rule_is_not_sent(
     log = WebhookLog.objects.get()
     assert (log.status, log.error) == (LogStatus.FAILED, "not sent: the rule is inactive")
     assert receiver.requests == []
+
+
+def test_after_a_410_the_rest_of_the_batch_is_not_sent(
+    receiver: Receiver, django_capture_on_commit_callbacks
+) -> None:
+    rule = make_rule(url=receiver.url_for())
+    receiver.script(410)
+    news = [NewEvent(model="res.partner", event_code="write", record_id=i) for i in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        record_events(news)
+    assert len(receiver.requests) == 1
+    statuses = list(WebhookLog.objects.order_by("id").values_list("status", "error"))
+    assert statuses == [
+        (LogStatus.FAILED, "HTTP 410"),
+        (LogStatus.FAILED, "not sent: the rule is inactive"),
+        (LogStatus.FAILED, "not sent: the rule is inactive"),
+    ]
+    rule.refresh_from_db()
+    assert not rule.active
