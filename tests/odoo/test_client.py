@@ -221,3 +221,14 @@ def test_a_client_for_a_connection_prefers_the_api_key(odoo_conn, fake_odoo):
 def test_a_non_http_url_is_refused():
     with pytest.raises(OdooProtocolError, match="must be http"):
         OdooClient(url="ftp://odoo", database=DB, username="u", secret="s")
+
+
+def test_archived_records_are_hidden_unless_asked_for(fake_odoo):
+    live = fake_odoo.create("res.partner", {"name": "Live"})
+    gone = fake_odoo.create("res.partner", {"name": "Archived"})
+    fake_odoo.write("res.partner", gone, {"active": False})
+    client = client_for(fake_odoo)
+    assert client.search("res.partner", []) == [live]
+    assert client.search("res.partner", [], context={"active_test": False}) == [live, gone]
+    assert client.search("res.partner", [("active", "=", False)]) == [gone]
+    assert [r["id"] for r in client.read("res.partner", [live, gone], ["name"])] == [live, gone]
