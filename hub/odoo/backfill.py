@@ -22,7 +22,6 @@ from hub.odoo.poller import (
     Snap,
     batch_size,
     event_for,
-    load_snaps,
     plan_for,
     resolve,
     save_snaps,
@@ -50,13 +49,12 @@ def backfill_hook(*, hook: ModelHook, client: OdooClient) -> PollResult:
             if index:
                 time.sleep(pause_seconds())
             resolve(client, hook, plan, rows)
-            known = set(load_snaps(hook, [r["id"] for r in rows]))
             events: list[NewEvent] = [event_for(hook, r, Decision(code="create")) for r in rows]
             stored = {r["id"]: Snap(r.get("write_date") or "", r) for r in rows}
             with transaction.atomic():
                 token = state.renew(hook.pk, token)
                 record_events(events)
-                save_snaps(hook, stored, known)
+                save_snaps(hook, stored)
             result.seen += len(rows)
             result.events["create"] = result.events.get("create", 0) + len(rows)
         if not hook.baseline_done:

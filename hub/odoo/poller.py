@@ -235,7 +235,7 @@ def load_snaps(hook: ModelHook, ids: list[int]) -> dict[int, Snap]:
     return {rid: Snap(wd, values) for rid, wd, values in rows}
 
 
-def save_snaps(hook: ModelHook, stored: dict[int, Snap], known: set[int] | None = None) -> None:
+def save_snaps(hook: ModelHook, stored: dict[int, Snap]) -> None:
     """Upsert snapshots in one statement per 500 (INSERT ... ON CONFLICT DO UPDATE): far
     cheaper than bulk_update's CASE expressions on large pages."""
     now = timezone.now()
@@ -283,7 +283,6 @@ def commit_page(
     result: PollResult,
 ) -> datetime:
     """Decide, then write events + snapshots + cursor in one transaction under the lease."""
-    known = set(snaps)
     stored: dict[int, Snap] = {}
     events: list[NewEvent] = []
     for row in rows:
@@ -306,7 +305,7 @@ def commit_page(
         token = state.renew(hook.pk, token)
         if events:
             record_events(events)
-        save_snaps(hook, stored, known)
+        save_snaps(hook, stored)
         if cursor:
             moment = from_odoo(cursor)
             if hook.cursor is None or moment > hook.cursor:
