@@ -130,3 +130,41 @@ def test_the_seed_command_creates_rows_over_the_range():
     assert WebhookLog.objects.values("rule").distinct().count() == 3
     rollup_days(days=31)
     assert_matches_logs(dashboard_data(params=Params(days=31)), days=31)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rollups_of_one_day_wait_for_each_other(make_log):
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, so rollups never overlap")
+    import threading
+
+    for hour in range(6):
+        make_log("success", created_at=at(1, hour))
+        make_log("failed", event_code="create", created_at=at(1, hour))
+    day = timezone.localdate() - timedelta(days=1)
+    barrier = threading.Barrier(4, timeout=10)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            rollup(day=day)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    assert not errors, errors
+    assert RollupDay.objects.filter(day=day).count() == 1
+    assert sorted(DailyMetric.objects.values_list("event_code", "success", "failed")) == [
+        ("create", 0, 6),
+        ("write", 6, 0),
+    ]
