@@ -31,19 +31,20 @@ SHOWN = (
 pytestmark = pytest.mark.browser
 
 
-def _playwright_or_skip():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"Chromium is not installed ({CHROMIUM}); apt-get install chromium")
+def _browser_or_skip() -> tuple[object, str]:
+    """(sync_playwright, Chromium executable), or skip the test saying what is missing."""
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not executable:
+        pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install chromium")
     try:
+        import playwright
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the playwright python package is not installed")
-    import playwright
-
     driver = Path(playwright.__file__).parent / "driver"
     if not driver.is_dir():
         pytest.skip(f"Playwright's driver is missing ({driver})")
-    return sync_playwright
+    return sync_playwright, executable
 
 
 def seed(make_rule, make_log, make_retry, make_incoming) -> None:
@@ -75,7 +76,7 @@ def seed(make_rule, make_log, make_retry, make_incoming) -> None:
 def test_the_dashboard_shows_the_numbers_of_the_json_in_a_real_browser(
     live_server, make_rule, make_log, make_retry, make_incoming
 ):
-    sync_playwright = _playwright_or_skip()
+    sync_playwright, executable = _browser_or_skip()
     # Every ORM call of this test runs before Playwright starts: its sync API runs an asyncio
     # loop in this thread, and Django's async-safety guard would refuse ORM calls made inside
     # it (SynchronousOnlyOperation). So DJANGO_ALLOW_ASYNC_UNSAFE is not needed, and not set.
@@ -87,7 +88,7 @@ def test_the_dashboard_shows_the_numbers_of_the_json_in_a_real_browser(
     bad_responses: list[str] = []
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
