@@ -13,7 +13,8 @@ from dashboard.seeding import seed_inbound, seed_logs
 class Command(BaseCommand):
     help = (
         "Create COUNT WebhookLog rows spread over the last --days days, for several rules, "
-        "models and urls (bulk_create in chunks). Then run `rollup_metrics --days N`."
+        "models and urls, inserted in chunks (executemany on SQLite, COPY on PostgreSQL). "
+        "Then run `rollup_metrics --days N`."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
