@@ -170,6 +170,21 @@ HUB_INBOUND_MAX_BYTES = env.int("HUB_INBOUND_MAX_BYTES", default=1024 * 1024)
 HUB_LOG_RETENTION_DAYS = env.int("HUB_LOG_RETENTION_DAYS", default=30)
 HUB_FAILED_LOG_RETENTION_DAYS = env.int("HUB_FAILED_LOG_RETENTION_DAYS", default=90)
 HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Inbound: rejected requests are stored capped (per source per minute, newest N kept, body prefix).
+HUB_INBOUND_REJECTED_PER_MINUTE = env.int("HUB_INBOUND_REJECTED_PER_MINUTE", default=20)
+HUB_INBOUND_REJECTED_KEEP = env.int("HUB_INBOUND_REJECTED_KEEP", default=1000)
+HUB_INBOUND_REJECTED_BODY_BYTES = env.int("HUB_INBOUND_REJECTED_BODY_BYTES", default=4096)
+# Inbound handler retries on transient failures (Odoo down): initial s, x multiplier, cap s.
+HUB_INBOUND_RETRY_MAX_ATTEMPTS = env.int("HUB_INBOUND_RETRY_MAX_ATTEMPTS", default=8)
+HUB_INBOUND_RETRY_INITIAL = env.int("HUB_INBOUND_RETRY_INITIAL", default=60)
+HUB_INBOUND_RETRY_MULTIPLIER = env.float("HUB_INBOUND_RETRY_MULTIPLIER", default=2.0)
+HUB_INBOUND_RETRY_CAP = env.int("HUB_INBOUND_RETRY_CAP", default=3600)
+# Odoo poller: write_date overlap window (s), page size, delete reconciliation period (s),
+# pause between backfill pages (s).
+HUB_ODOO_POLL_OVERLAP = env.int("HUB_ODOO_POLL_OVERLAP", default=300)
+HUB_ODOO_BATCH_SIZE = env.int("HUB_ODOO_BATCH_SIZE", default=500)
+HUB_ODOO_RECONCILE_SECONDS = env.int("HUB_ODOO_RECONCILE_SECONDS", default=600)
+HUB_ODOO_BACKFILL_PAUSE = env.float("HUB_ODOO_BACKFILL_PAUSE", default=0.5)
 # Dotted paths allowed as payload transform hooks and inbound python handlers.
 HUB_TRANSFORM_HOOKS = env.list("HUB_TRANSFORM_HOOKS", default=[])
 HUB_INBOUND_HANDLERS = env.list("HUB_INBOUND_HANDLERS", default=[])

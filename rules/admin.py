@@ -65,6 +65,10 @@ class WebhookRuleAdmin(admin.ModelAdmin):
     form = WebhookRuleAdminForm
     inlines = (PayloadFieldInline,)
     change_form_template = "admin/rules/webhookrule/change_form.html"
+
+    class Media:
+        # Odoo field names (fields_get, cached) offered on source_path inputs: see docs/odoo.md.
+        js = ("hub/field_picker.js",)
     list_display = (
         "name", "model", "event_codes", "http_method", "url", "active", "test_mode",
         "dispatch_mode", "connection", "status_note",

@@ -30,7 +30,7 @@ from rules.domain import parse_domain
 
 
 def pause_seconds() -> float:
-    return float(getattr(settings, "HUB_ODOO_BACKFILL_PAUSE", 0.5))
+    return float(settings.HUB_ODOO_BACKFILL_PAUSE)
 
 
 def backfill_hook(*, hook: ModelHook, client: OdooClient) -> PollResult:

@@ -43,15 +43,15 @@ ORDER = "write_date asc, id asc"
 
 
 def overlap() -> timedelta:
-    return timedelta(seconds=getattr(settings, "HUB_ODOO_POLL_OVERLAP", 300))
+    return timedelta(seconds=settings.HUB_ODOO_POLL_OVERLAP)
 
 
 def batch_size() -> int:
-    return int(getattr(settings, "HUB_ODOO_BATCH_SIZE", 500))
+    return int(settings.HUB_ODOO_BATCH_SIZE)
 
 
 def reconcile_every() -> timedelta:
-    return timedelta(seconds=getattr(settings, "HUB_ODOO_RECONCILE_SECONDS", 600))
+    return timedelta(seconds=settings.HUB_ODOO_RECONCILE_SECONDS)
 
 
 def to_odoo(moment: datetime) -> str:

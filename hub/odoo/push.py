@@ -240,7 +240,7 @@ def _fault(code: int, message: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def endpoint(request: HttpRequest) -> HttpResponse:
-    limit = int(getattr(settings, "HUB_INBOUND_MAX_BYTES", 1024 * 1024))
+    limit = int(settings.HUB_INBOUND_MAX_BYTES)
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not declared.isdigit() or int(declared) > limit:
         return HttpResponse(

@@ -21,7 +21,7 @@ ATOMIC = False
 
 
 def allowed_paths() -> list[str]:
-    return list(getattr(settings, "HUB_INBOUND_HANDLERS", []) or [])
+    return list(settings.HUB_INBOUND_HANDLERS or [])
 
 
 def validate_config(config: Any, *, source: object) -> None:
