@@ -11,7 +11,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from hub.api.routers import router
 
 # Each app registers its viewsets on the shared router when its api module is imported.
-for _app in ("hub", "hub.odoo", "rules", "delivery", "inbound"):
+for _app in ("hub.odoo", "rules", "delivery", "inbound"):
     importlib.import_module(f"{_app}.api")
 
 urlpatterns = [
