@@ -1,4 +1,5 @@
 """Core entities: Odoo connections, the hooks polled on them, record snapshots, event history."""
+
 from __future__ import annotations
 
 import uuid
@@ -89,13 +90,18 @@ class RecordSnapshot(models.Model):
             models.UniqueConstraint(fields=["hook", "record_id"], name="snapshot_unique_record")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.hook} #{self.record_id}"
+
 
 class EventHistory(models.Model):
     """One recorded event (from Odoo, the API or an inbound webhook) and what it triggered."""
 
     event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(db_index=True)
-    source = models.CharField(max_length=150, help_text="Connection name, 'api' or 'inbound:<slug>'")
+    source = models.CharField(
+        max_length=150, help_text="Connection name, 'api' or 'inbound:<slug>'"
+    )
     connection = models.ForeignKey(
         OdooConnection, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )

@@ -69,6 +69,7 @@ class WebhookRuleAdmin(admin.ModelAdmin):
     class Media:
         # Odoo field names (fields_get, cached) offered on source_path inputs: see docs/odoo.md.
         js = ("hub/field_picker.js",)
+
     list_display = (
         "name", "model", "event_codes", "http_method", "url", "active", "test_mode",
         "dispatch_mode", "connection", "status_note",
