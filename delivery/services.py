@@ -13,18 +13,8 @@ from delivery.build import compose, prepare, redact
 from delivery.dispatch import new_log
 from delivery.models import LogStatus, WebhookLog, new_delivery_id
 from hub.models import EventHistory
-from rules.models import FieldType, WebhookRule
-from rules.payload import build_envelope
-
-SAMPLE_VALUES: dict[str, Any] = {
-    FieldType.INTEGER: 42,
-    FieldType.FLOAT: 4.2,
-    FieldType.BOOLEAN: True,
-    FieldType.DATE: "2026-01-31",
-    FieldType.DATETIME: "2026-01-31 12:00:00",
-    FieldType.MANY2ONE: [1, "Sample"],
-    FieldType.X2MANY: [1, 2],
-}
+from rules.models import WebhookRule
+from rules.payload import build_envelope, sample_value
 
 
 def deliver(*, log_ids: Iterable[int]) -> int:
@@ -63,7 +53,11 @@ def preview(*, rule: WebhookRule, event: EventHistory) -> dict[str, Any]:
 
 
 def sample_event(*, rule: WebhookRule) -> EventHistory:
-    """An unsaved event of the rule's model with sample values at its payload fields' paths."""
+    """An unsaved event of the rule's model with sample values at its payload fields' paths.
+
+    Each value suits the field's transform and type (rules.payload.sample_value), so a rule
+    whose fields round, parse dates or map values still builds its test delivery.
+    """
     data: dict[str, Any] = {"id": 1, "display_name": f"Sample {rule.model}"}
     for field in rule.payload_fields.all():
         if not field.source_path:
@@ -72,7 +66,7 @@ def sample_event(*, rule: WebhookRule) -> EventHistory:
         node = data
         for part in parents:
             node = node.setdefault(part, {}) if isinstance(node.get(part, {}), dict) else {}
-        node.setdefault(leaf, SAMPLE_VALUES.get(field.field_type, "sample"))
+        node.setdefault(leaf, sample_value(field))
     code = next((e.code for e in rule.events.all()), "write")
     changes = {"display_name": {"before": "Old name", "after": data["display_name"]}}
     return EventHistory(

@@ -35,6 +35,28 @@ def test_send_test_sends_a_sample_now_and_returns_its_log(receiver: Receiver) ->
     assert not EventHistory.objects.exists()
 
 
+def test_send_test_builds_sample_values_that_the_fields_transforms_accept(
+    receiver: Receiver,
+) -> None:
+    rule = make_rule(url=receiver.url_for(), model="sale.order")
+    add = PayloadField.objects.create
+    add(rule=rule, source_path="amount_total", transform="round", transform_arg="1")
+    add(rule=rule, source_path="qty", transform="int")
+    add(rule=rule, source_path="date_order", transform="date_format", transform_arg="%d/%m/%Y")
+    add(rule=rule, source_path="state", transform="value_map", transform_arg='{"sale": "SO"}')
+    add(rule=rule, source_path="partner_id", transform="m2o_name", payload_key="customer")
+    log = send_test(rule=rule)
+    assert (log.status, log.error) == (LogStatus.SUCCESS, "")
+    (req,) = receiver.requests
+    assert req.json()["data"] == {
+        "amount_total": 4.2,
+        "qty": 42,
+        "date_order": "31/01/2026",
+        "state": "SO",
+        "customer": "Sample",
+    }
+
+
 def test_a_failing_send_test_is_logged_but_not_retried(receiver: Receiver) -> None:
     rule = make_rule(url=receiver.url_for())
     receiver.script(503)
