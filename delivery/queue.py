@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django_q.tasks import async_task
+from hub.lib import queue as tasks
 
 CHUNK = 50  # log ids per task: amortises the queue round trip without starving other workers
 
@@ -13,5 +13,5 @@ def enqueue(log_ids: Iterable[int]) -> int:
     """Queue `delivery.tasks.deliver` for the ids; returns the number of tasks queued."""
     ids = sorted(set(log_ids))
     for start in range(0, len(ids), CHUNK):
-        async_task("delivery.tasks.deliver", ids[start : start + CHUNK], group="delivery")
+        tasks.enqueue("delivery.tasks.deliver", ids[start : start + CHUNK], group="delivery")
     return (len(ids) + CHUNK - 1) // CHUNK
