@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from hub.crypto import generate_signing_secret, split_secrets
 from inbound.handlers import HANDLERS
+from inbound.verification import whsec_key
 
 if TYPE_CHECKING:
     from inbound.models import InboundSource
@@ -45,6 +46,17 @@ def validate_secrets(source: InboundSource) -> None:
         return
     if scheme == "basic" and not all(":" in v for v in values):
         raise ValidationError({"secret": 'Basic secrets are "user:password".'})
+    if scheme in {"hmac", "standard"}:
+        for position, value in enumerate(values, start=1):
+            # Never echo the secret: validation messages reach API responses and logs.
+            if (scheme == "standard" and not value.startswith("whsec_")) or not whsec_key(value):
+                raise ValidationError(
+                    {
+                        "secret": f"Secret {position} is not a valid whsec_ secret: expected "
+                        "whsec_ followed by base64 (Standard Webhooks secrets always carry the "
+                        "whsec_ prefix; add it if the sender showed only the base64 part)."
+                    }
+                )
 
 
 def validate_handler(source: InboundSource) -> None:

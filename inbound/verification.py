@@ -9,8 +9,6 @@ import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from hub.crypto import signing_key
-
 DEFAULT_TOLERANCE = 300  # seconds either side of "now" for timestamped schemes
 
 
@@ -73,6 +71,27 @@ def _mac(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
+def whsec_key(secret: str) -> bytes | None:
+    """The HMAC key of a hub/Standard Webhooks secret, or None when it cannot be one.
+
+    ``whsec_<base64>`` is decoded strictly and must not be empty (an empty key lets anyone
+    sign); any other secret is used raw (``hmac`` only; ``standard`` requires the prefix).
+    """
+    if not secret.startswith("whsec_"):
+        return secret.encode() or None
+    try:
+        key = base64.b64decode(secret[len("whsec_") :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key or None
+
+
+def _keys(req: Inbound) -> Verdict | list[bytes]:
+    # A mistyped secret must refuse (and say so on the stored row), never raise a 500.
+    keys = [k for k in map(whsec_key, req.secrets) if k is not None]
+    return keys or fail("the source's secret is not a valid whsec_ secret")
+
+
 def _timestamp(value: str, req: Inbound) -> Verdict | int:
     try:
         ts = int(value)
@@ -107,8 +126,11 @@ def verify_hmac(req: Inbound) -> Verdict:
     ts = _timestamp(ts_header, req)
     if isinstance(ts, Verdict):
         return ts
+    keys = _keys(req)
+    if isinstance(keys, Verdict):
+        return keys
     message = ts_header.encode() + b"." + req.body
-    expected = [_mac(signing_key(s), message).hex().encode() for s in req.secrets]
+    expected = [_mac(k, message).hex().encode() for k in keys]
     given = [
         part.strip()[len("sha256=") :].lower().encode()
         for part in signature.split(",")
@@ -126,8 +148,11 @@ def verify_standard(req: Inbound) -> Verdict:
     ts = _timestamp(ts_header, req)
     if isinstance(ts, Verdict):
         return ts
+    keys = _keys(req)
+    if isinstance(keys, Verdict):
+        return keys
     message = f"{msg_id}.{ts_header}.".encode() + req.body
-    expected = [_mac(signing_key(s), message) for s in req.secrets]
+    expected = [_mac(k, message) for k in keys]
     given = []
     for part in signature.split():
         version, _, value = part.partition(",")

@@ -154,3 +154,35 @@ def test_reprocess_needs_the_change_permission(
     viewer.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     assert viewer.post(f"/api/incoming/{row_id}/reprocess/").status_code == 403
     assert APIClient().post(f"/api/incoming/{row_id}/reprocess/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("scheme", "secret"),
+    [
+        ("standard", "whsec_abc"),  # bad base64 padding
+        ("standard", "whsec_"),  # an empty key: anyone could sign
+        ("hmac", "whsec_%%%"),  # decodes to nothing
+        ("standard", "c2VjcmV0LXdpdGhvdXQtdGhlLXByZWZpeA=="),  # no whsec_ prefix
+    ],
+)
+def test_a_signing_secret_the_scheme_cannot_use_is_refused(
+    api: APIClient, scheme: str, secret: str
+) -> None:
+    response = api.post(
+        "/api/sources/",
+        {"name": "Hub", "verification": scheme, "secret": secret},
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert "whsec_" in str(response.json()["secret"])
+    assert len(secret) < 7 or secret not in str(response.json())  # never echoed
+    assert not InboundSource.objects.exists()
+
+
+def test_a_raw_hmac_secret_without_the_prefix_is_still_allowed(api: APIClient) -> None:
+    response = api.post(
+        "/api/sources/",
+        {"name": "Hub", "verification": "hmac", "secret": "a-long-shared-secret-0123456789"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()

@@ -249,3 +249,33 @@ def test_garbage_in_signature_headers_is_refused_not_raised() -> None:
         ("bearer", {"Authorization": "Token abc"}),
     ]:
         assert not _check(scheme, BODY, headers, [secret]).ok, scheme
+
+
+@pytest.mark.parametrize("scheme", ["hmac", "standard"])
+@pytest.mark.parametrize("bad", ["whsec_abc", "whsec_", "whsec_%%%"])
+def test_an_undecodable_or_empty_whsec_secret_refuses_instead_of_raising(
+    scheme: str, bad: str
+) -> None:
+    # "whsec_" and "whsec_%%%" decode to an empty key: a signature made with b"" must not pass.
+    empty_key_headers = {
+        "hmac": {
+            "X-Webhook-Timestamp": str(NOW),
+            "X-Webhook-Signature": "sha256=" + _hex(b"", f"{NOW}.".encode() + BODY),
+        },
+        "standard": {
+            "webhook-id": "m",
+            "webhook-timestamp": str(NOW),
+            "webhook-signature": "v1,"
+            + base64.b64encode(
+                hmac.new(b"", f"m.{NOW}.".encode() + BODY, hashlib.sha256).digest()
+            ).decode(),
+        },
+    }[scheme]
+    verdict = _check(scheme, BODY, empty_key_headers, [bad])
+    assert not verdict.ok
+    assert "not a valid whsec_ secret" in verdict.reason
+
+
+def test_a_bad_secret_among_good_ones_does_not_stop_the_good_one() -> None:
+    good = generate_signing_secret()
+    assert _check("standard", BODY, sign_standard(good, BODY, NOW), ["whsec_abc", good]).ok
