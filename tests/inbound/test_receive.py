@@ -330,8 +330,32 @@ def test_the_inbound_urls_need_no_csrf_token_but_the_admin_still_does(
     client = Client(enforce_csrf_checks=True)
     source = make_source()
     assert post_signed(client, source, ORDER).status_code == 202
+    body = json.dumps(ORDER).encode()
+    generic = client.post(
+        f"/webhook/incoming?source={source.slug}",
+        data=body,
+        content_type="application/json",
+        **standard_headers(source.secret, body),
+    )
+    assert generic.status_code == 202
     response = client.post("/admin/login/", {"username": "x", "password": "y"})
     assert response.status_code == 403
+
+
+def test_the_api_still_enforces_csrf_for_browser_sessions(
+    admin_user_obj: Any, make_source: Callable[..., InboundSource]
+) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user_obj)
+    created = client.post(
+        "/api/sources/", {"name": "x", "verification": "bearer"}, content_type="application/json"
+    )
+    assert created.status_code == 403
+    assert "CSRF" in created.json()["detail"]
+    row = post_signed(Client(), make_source(), ORDER)
+    reprocess = client.post(f"/api/incoming/{row.json()['id']}/reprocess/")
+    assert reprocess.status_code == 403
+    assert InboundSource.objects.filter(name="x").count() == 0
 
 
 def test_the_dashboard_url_is_not_swallowed_by_the_inbound_patterns() -> None:
