@@ -8,6 +8,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
+from delivery.models import WebhookLog
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +94,20 @@ def test_a_rule_change_page_renders_with_its_payload_fields(admin_client):
     html = response.content.decode()
     assert 'value="email"' in html
     assert "Send test now" in html and "Rotate signing secret" in html
+
+
+def test_a_rule_change_page_links_to_its_logs_and_retries_which_filter_by_it(admin_client):
+    rule, other = make_rule(), make_rule(name="Other")
+    WebhookLog.objects.create(rule=rule, url="https://x.test/mine", status="success")
+    WebhookLog.objects.create(rule=other, url="https://x.test/theirs", status="success")
+    html = admin_client.get(change_url(rule)).content.decode()
+    logs = reverse("admin:delivery_webhooklog_changelist") + f"?rule__id__exact={rule.pk}"
+    retries = reverse("admin:delivery_webhookretry_changelist") + f"?rule__id__exact={rule.pk}"
+    assert f'href="{logs}"' in html and f'href="{retries}"' in html
+    listed = admin_client.get(logs)
+    assert listed.status_code == 200 and admin_client.get(retries).status_code == 200
+    assert "x.test/mine" in listed.content.decode()
+    assert "x.test/theirs" not in listed.content.decode()
 
 
 def test_the_change_page_never_shows_secrets(admin_client):
