@@ -92,7 +92,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     def push_token(self, obj: OdooConnection) -> str:
         return "set (use the action to replace it)" if obj.push_token_hash else "not set"
 
-    @admin.action(description="Test connection (version and login)")
+    @admin.action(description="Test connection (version and login)", permissions=["change"])
     def test_connection(self, request: HttpRequest, queryset: QuerySet) -> None:
         for conn in queryset:
             probe = state.probe_connection(connection_id=conn.pk)
@@ -105,7 +105,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{conn.name}: {probe.error}", messages.ERROR)
 
-    @admin.action(description="Poll now")
+    @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for conn in queryset:
             async_task("hub.odoo.tasks.poll_connection", conn.pk, group="odoo-poll")
@@ -115,7 +115,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Generate a new push token (shown once)")
+    @admin.action(description="Generate a new push token (shown once)", permissions=["change"])
     def generate_push_token(self, request: HttpRequest, queryset: QuerySet) -> None:
         if not self.has_change_permission(request):
             raise PermissionDenied
@@ -213,7 +213,7 @@ class ModelHookAdmin(admin.ModelAdmin):
         url = reverse("admin:hub_modelhook_preview", args=[obj.pk])
         return format_html('<a href="{}">Preview what a rule would send for a record</a>', url)
 
-    @admin.action(description="Poll now (and look for deletions)")
+    @admin.action(description="Poll now (and look for deletions)", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         async_task(
             "hub.odoo.tasks.poll_hooks",
@@ -222,7 +222,9 @@ class ModelHookAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"Poll queued for {queryset.count()} hook(s).")
 
-    @admin.action(description="Backfill: emit create for every matching record")
+    @admin.action(
+        description="Backfill: emit create for every matching record", permissions=["change"]
+    )
     def backfill(self, request: HttpRequest, queryset: QuerySet) -> None:
         async_task(
             "hub.odoo.tasks.backfill_hooks",
@@ -231,7 +233,10 @@ class ModelHookAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"Backfill queued for {queryset.count()} hook(s).")
 
-    @admin.action(description="Reset baseline (forget known records; next poll re-baselines)")
+    @admin.action(
+        description="Reset baseline (forget known records; next poll re-baselines)",
+        permissions=["change"],
+    )
     def reset_baseline(self, request: HttpRequest, queryset: QuerySet) -> None:
         RecordSnapshot.objects.filter(hook__in=queryset).delete()
         count = queryset.update(baseline_done=False, cursor=None, last_reconcile_at=None)

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from hub.api.permissions import ModelPermissions
 from hub.api.routers import router
 from hub.crypto import token_hash
 from hub.models import STANDARD_EVENTS, EventHistory, ModelHook, OdooConnection
@@ -146,6 +147,23 @@ class ModelHookSerializer(serializers.ModelSerializer):
         return list(dict.fromkeys(value))
 
 
+class ChangeAction(ModelPermissions):
+    """Test, poll, backfill and a new push token change state (stored version, snapshots, events,
+    token): they need `change` on the object's model, not the `add` a plain POST would need."""
+
+    perms_map = {**ModelPermissions.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+
+
+class PreviewAction(ModelPermissions):
+    """Preview sends and records nothing: `view` on hooks and on rules (it shows the rule's
+    request)."""
+
+    perms_map = {
+        **ModelPermissions.perms_map,
+        "POST": ["%(app_label)s.view_%(model_name)s", "rules.view_webhookrule"],
+    }
+
+
 class PreviewRequest(serializers.Serializer):
     rule = serializers.IntegerField(help_text="Rule id (a rule for the hook's model).")
     record_id = serializers.IntegerField(min_value=1)
@@ -182,7 +200,7 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
             )
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Log in: the server version and uid, or the error."""
         probe = state.probe_connection(connection_id=self.get_object().pk)
@@ -191,7 +209,7 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
         )
 
     @extend_schema(request=None, responses={202: Queued})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def poll(self, request: Request, pk: str | None = None) -> Response:
         """Queue a poll of every active hook of the connection."""
         async_task("hub.odoo.tasks.poll_connection", self.get_object().pk, group="odoo-poll")
@@ -201,7 +219,7 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
         request=None,
         responses={200: inline_serializer("NewPushToken", {"push_token": serializers.CharField()})},
     )
-    @action(detail=True, methods=["post"], url_path="push-token")
+    @action(detail=True, methods=["post"], url_path="push-token", permission_classes=[ChangeAction])
     def push_token(self, request: Request, pk: str | None = None) -> Response:
         """Replace the push token; the new one is returned once."""
         return Response({"push_token": state.issue_push_token(connection_id=self.get_object().pk)})
@@ -214,14 +232,14 @@ class ModelHookViewSet(viewsets.ModelViewSet):
     ordering_fields = ("id", "model", "last_poll_at")
 
     @extend_schema(request=None, responses={202: Queued})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def poll(self, request: Request, pk: str | None = None) -> Response:
         """Queue a poll of this hook (deletions are looked for too)."""
         async_task("hub.odoo.tasks.poll_hooks", [self.get_object().pk], group="odoo-poll")
         return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: Queued})
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def backfill(self, request: Request, pk: str | None = None) -> Response:
         """Queue a backfill: a create event for every record matching the hook."""
         async_task("hub.odoo.tasks.backfill_hooks", [self.get_object().pk], group="odoo-backfill")
@@ -242,7 +260,7 @@ class ModelHookViewSet(viewsets.ModelViewSet):
             )
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[PreviewAction])
     def preview(self, request: Request, pk: str | None = None) -> Response:
         """What a rule would send for one record (read from Odoo now); nothing is sent."""
         from rules.models import WebhookRule

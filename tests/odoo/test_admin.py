@@ -211,3 +211,34 @@ def test_event_history_is_read_only_with_pretty_json_and_log_links(admin_client,
     assert f"event__id__exact={event.pk}" in html
     assert admin_client.get(reverse("admin:hub_eventhistory_add")).status_code == 403
     assert 'name="_save"' not in html
+
+
+def test_a_view_only_staff_user_cannot_run_the_actions(client, odoo_conn, fake_odoo):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_odooconnection", "view_modelhook"])
+    )
+    client.force_login(user)
+    hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner", baseline_done=True)
+    RecordSnapshot.objects.create(hook=hook, record_id=1, write_date="", values={})
+    for model, obj, actions in (
+        ("odooconnection", odoo_conn, ("test_connection", "poll_now", "generate_push_token")),
+        ("modelhook", hook, ("poll_now", "backfill", "reset_baseline")),
+    ):
+        page = client.get(reverse(f"admin:hub_{model}_changelist"))
+        assert page.status_code == 200
+        offered = (
+            page.context["action_form"].fields["action"].choices
+            if page.context.get("action_form")
+            else []
+        )
+        assert not {name for name, _ in offered} & set(actions)
+        for action in actions:
+            act(client, model, action, [obj.pk])
+    hook.refresh_from_db()
+    odoo_conn.refresh_from_db()
+    assert hook.baseline_done and RecordSnapshot.objects.count() == 1
+    assert odoo_conn.version == "" and odoo_conn.push_token_hash == ""

@@ -186,3 +186,67 @@ def test_history_is_read_only_and_filterable(api, odoo_conn):
     assert detail["id"] == str(first.event_id) and detail["type"] == "res.partner.write"
     assert api.delete(f"/api/history/{first.event_id}/").status_code == 405
     assert api.post("/api/history/", {}, format="json").status_code == 405
+
+
+def client_with(*perms: str):
+    """A token client for a non-superuser holding only `perms` ("app.codename")."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    name = "operator-" + "-".join(p.split(".")[1] for p in perms)
+    user = get_user_model().objects.create_user(name, password="pw-operator-123")
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def test_actions_that_change_state_need_the_change_permission_not_add(odoo_conn, fake_odoo):
+    hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner")
+    adder = client_with(
+        "hub.view_odooconnection",
+        "hub.add_odooconnection",
+        "hub.view_modelhook",
+        "hub.add_modelhook",
+    )
+    for url in (
+        f"/api/connections/{odoo_conn.pk}/test/",
+        f"/api/connections/{odoo_conn.pk}/poll/",
+        f"/api/connections/{odoo_conn.pk}/push-token/",
+        f"/api/hooks/{hook.pk}/poll/",
+        f"/api/hooks/{hook.pk}/backfill/",
+    ):
+        assert adder.post(url).status_code == 403, url
+    hook.refresh_from_db()
+    odoo_conn.refresh_from_db()
+    assert not hook.baseline_done and odoo_conn.version == "" and odoo_conn.uid is None
+
+
+def test_a_user_with_change_permission_may_test_poll_and_backfill(odoo_conn, fake_odoo, settings):
+    settings.HUB_ODOO_BACKFILL_PAUSE = 0
+    fake_odoo.create("res.partner", {"name": "Azure"})
+    hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner")
+    changer = client_with("hub.change_odooconnection", "hub.change_modelhook")
+    assert changer.post(f"/api/connections/{odoo_conn.pk}/test/").json()["ok"] is True
+    assert changer.post(f"/api/hooks/{hook.pk}/backfill/").status_code == 202
+    assert changer.post(f"/api/hooks/{hook.pk}/poll/").status_code == 202
+    assert EventHistory.objects.filter(event_code="create").count() == 1
+
+
+def test_preview_needs_view_on_hooks_and_rules_only(odoo_conn, fake_odoo):
+    pid = fake_odoo.create("res.partner", {"name": "Azure"})
+    hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner")
+    rule = WebhookRule.objects.create(name="crm", model="res.partner", url="http://127.0.0.1:9/")
+    payload = {"rule": rule.pk, "record_id": pid}
+    url = f"/api/hooks/{hook.pk}/preview/"
+    hooks_only = client_with("hub.view_modelhook")
+    assert hooks_only.post(url, payload, format="json").status_code == 403
+    viewer = client_with("hub.view_modelhook", "rules.view_webhookrule")
+    assert viewer.post(url, payload, format="json").status_code == 200
+    assert EventHistory.objects.count() == 0
