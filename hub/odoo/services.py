@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
@@ -99,12 +99,17 @@ def poll_hooks(*, hook_ids: Iterable[int], backfill: bool = False) -> list[PollR
     return results
 
 
-def claim_due_connections(*, now=None, names: Iterable[str] | None = None) -> list[int]:
-    """Active connections whose poll is due, each claimed by one conditional update, so two
-    dispatchers (or a dispatcher and `poll_odoo`) never both take the same one."""
+def claim_due_connections(
+    *,
+    now: datetime | None = None,
+    names: Iterable[str] | None = None,
+    slack: timedelta = timedelta(0),
+) -> list[int]:
+    """Active connections whose poll is due (within `slack`), each claimed by one conditional
+    update, so two dispatchers (or a dispatcher and `poll_odoo`) never both take the same one."""
     now = now or timezone.now()
     due = OdooConnection.objects.filter(active=True).filter(
-        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)
+        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now + slack)
     )
     if names is not None:
         due = due.filter(name__in=list(names))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django_q.tasks import async_task
 
 from hub.odoo import services
 
+# A poll sets the next one at its *end* + interval, a little after the dispatcher's next tick
+# (one minute after this one, give or take a second): without slack a 60 s interval would be
+# polled every other minute.
+DISPATCH_SLACK = timedelta(seconds=10)
 
-def dispatch_polls() -> int:
+
+def dispatch_polls(*, now: datetime | None = None) -> int:
     """Every minute: enqueue one poll per active connection whose poll is due."""
-    claimed = services.claim_due_connections()
+    claimed = services.claim_due_connections(now=now, slack=DISPATCH_SLACK)
     for connection_id in claimed:
         async_task("hub.odoo.tasks.poll_connection", connection_id, group="odoo-poll")
     return len(claimed)

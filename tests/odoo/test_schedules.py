@@ -42,6 +42,15 @@ def test_the_dispatcher_polls_due_connections_once_per_interval(odoo_conn, fake_
     assert idle.last_poll_at is None
 
 
+def test_a_sixty_second_interval_is_polled_at_every_dispatcher_tick(odoo_conn):
+    started = timezone.now()
+    assert tasks.dispatch_polls(now=started) == 1
+    assert tasks.dispatch_polls(now=started + timedelta(seconds=30)) == 0
+    # The scheduler's next tick, a hair under a minute later: the poll that ended after
+    # `started` set next_poll_at a little past it, and it is still due at this tick.
+    assert tasks.dispatch_polls(now=started + timedelta(seconds=59.5)) == 1
+
+
 def test_a_due_connection_is_claimed_by_one_dispatcher_only(odoo_conn):
     now = timezone.now()
     assert services.claim_due_connections(now=now) == [odoo_conn.pk]
