@@ -27,7 +27,7 @@ from hub.events import NewEvent, record_events
 from hub.models import ModelHook, OdooConnection, RecordSnapshot
 from hub.odoo import state, wire
 from hub.odoo.client import OdooClient, OdooError
-from hub.odoo.fields import build_plan, cached_describe, comparable, diff
+from hub.odoo.fields import NOT_DIFFED, build_plan, cached_describe, comparable, diff
 from hub.odoo.fields import wire as wire_value
 from hub.odoo.poller import plan_for, resolve, user_of
 
@@ -118,10 +118,17 @@ def _event(
 
 
 def _apply(
-    conn: OdooConnection, model: str, code: str, items: list[tuple[int, dict, dict | None, Any]]
+    conn: OdooConnection,
+    model: str,
+    code: str,
+    items: list[tuple[int, dict, dict | None, Any]],
+    *,
+    tracked: list[str] | None = None,
 ) -> list[str]:
     """items: (record id, values, old values or None, user). Snapshots give before/after and
-    are kept current, so a poller on the same model does not report the change again."""
+    are kept current, so a poller on the same model does not report the change again.
+    Without old values, `changes` covers `tracked` (push_ids: the hook's tracked fields), else
+    the pushed fields; never write_date and the other bookkeeping fields."""
     hook = _hook(conn, model)
     with transaction.atomic():
         snaps = {}
@@ -144,7 +151,8 @@ def _apply(
                     if comparable(values.get(f, b)) != comparable(b)
                 }
             elif code == "write" and snap is not None:
-                changes = diff(snap.values, data, list(values))
+                fields = tracked if tracked is not None else list(values)
+                changes = diff(snap.values, data, [f for f in fields if f not in NOT_DIFFED])
             events.append(_event(conn, model, code, rid, data, changes, user))
             if hook is not None:
                 _keep_snapshot(hook, snap, rid, data, code)
@@ -214,7 +222,8 @@ def push_ids(token: Any, model: Any, event: Any, ids: Any) -> list[str]:
         if hook is not None:
             resolve(client, hook, plan, rows)
     # Ids Odoo no longer has are skipped (read drops them): only existing records are events.
-    return _apply(conn, model, event, [(r["id"], r, None, user_of(r)) for r in rows])
+    items = [(r["id"], r, None, user_of(r)) for r in rows]
+    return _apply(conn, model, event, items, tracked=plan.tracked)
 
 
 def version() -> dict[str, Any]:

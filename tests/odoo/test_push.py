@@ -204,3 +204,16 @@ def test_a_plain_xmlrpc_client_can_push_over_http(live_server, odoo_conn, token)
     with pytest.raises(xmlrpc.client.Fault) as info:
         proxy.push("nope", "res.partner", "create", [{"id": 5, "values": {}}])
     assert info.value.faultCode == 3
+
+
+def test_push_ids_of_a_write_reports_only_the_tracked_fields_that_changed(
+    client, odoo_conn, fake_odoo, token
+):
+    pid = fake_odoo.create("res.partner", {"name": "Azure", "email": "a@example.com"})
+    ModelHook.objects.create(connection=odoo_conn, model="res.partner", tracked_fields=["email"])
+    services.poll_connection(connection_id=odoo_conn.pk)  # baseline: the snapshot
+    fake_odoo.tick(2)
+    fake_odoo.write("res.partner", pid, {"email": "b@example.com", "phone": "555"})
+    call(client, "push_ids", token, "res.partner", "write", [pid])
+    event = EventHistory.objects.get()
+    assert event.changes == {"email": {"before": "a@example.com", "after": "b@example.com"}}
