@@ -281,6 +281,7 @@ class ModelHookAdmin(admin.ModelAdmin):
             "error": error,
             "headers": json.dumps(result["headers"], indent=2) if result else "",
             "body": _pretty_body(result["body"]) if result else "",
+            "raw_body": result["body"] if result else "",
             "title": f"Preview payload: {hook}",
         }
         return TemplateResponse(request, "admin/hub/modelhook/preview.html", context)

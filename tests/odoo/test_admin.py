@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+
 import pytest
 from django.db import connection as db
 from django.urls import reverse
+from django.utils.html import escape
 
-from hub.crypto import token_hash
+from hub.crypto import signing_key, token_hash
 from hub.models import EventHistory, ModelHook, OdooConnection, RecordSnapshot
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 from tests.fakes.odoo import DB, HUB_PASSWORD
@@ -176,7 +181,12 @@ def test_preview_payload_shows_the_request_a_rule_would_send(admin_client, odoo_
     pid = fake_odoo.create("res.partner", {"name": "Azure", "country_id": country})
     hook = ModelHook.objects.create(connection=odoo_conn, model="res.partner")
     rule = WebhookRule.objects.create(
-        name="crm", model="res.partner", url="http://127.0.0.1:9/in", test_mode=True
+        name="crm",
+        model="res.partner",
+        url="http://127.0.0.1:9/in",
+        test_mode=True,
+        auth_type="bearer",
+        auth_token="tok-secret-123",
     )
     rule.events.set(WebhookEvent.objects.filter(code="write"))
     PayloadField.objects.create(rule=rule, source_path="country_id.code", payload_key="country")
@@ -186,6 +196,14 @@ def test_preview_payload_shows_the_request_a_rule_would_send(admin_client, odoo_
     body = response.context["body"]
     assert '"country": "BE"' in body and '"record_id": ' in body
     assert "webhook-signature" in response.context["headers"]
+    raw = response.context["raw_body"]
+    assert raw.startswith('{"id":') and '"country":"BE"' in raw, "the exact bytes, not pretty"
+    assert escape(raw) in response.content.decode()
+    headers = json.loads(response.context["headers"])
+    signed = f"{headers['webhook-timestamp']}.{raw}".encode()
+    digest = hmac.new(signing_key(rule.secret), signed, hashlib.sha256).hexdigest()
+    assert headers["X-Webhook-Signature"] == f"sha256={digest}"
+    assert headers["Authorization"] == "***" and "tok-secret-123" not in response.content.decode()
     assert EventHistory.objects.count() == 0, "a preview records nothing"
     missing = admin_client.post(url, {"rule": rule.pk, "record_id": 999, "event": "write"})
     assert missing.context["error"] == "res.partner record 999 does not exist in Odoo"
