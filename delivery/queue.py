@@ -7,11 +7,20 @@ from collections.abc import Iterable
 from hub.lib import queue as tasks
 
 CHUNK = 50  # log ids per task: amortises the queue round trip without starving other workers
+# Per-task timeout (django-q2 aborts a task that runs longer). It fits one attempt at the
+# longest rule timeout (2 x 120 s, see sending.attempt_bound); a batch stops starting attempts
+# in time and hands the rest back to the queue (sending.deliver), so no task is cut mid-send.
+TASK_TIMEOUT = 300
 
 
 def enqueue(log_ids: Iterable[int]) -> int:
     """Queue `delivery.tasks.deliver` for the ids; returns the number of tasks queued."""
     ids = sorted(set(log_ids))
     for start in range(0, len(ids), CHUNK):
-        tasks.enqueue("delivery.tasks.deliver", ids[start : start + CHUNK], group="delivery")
+        tasks.enqueue(
+            "delivery.tasks.deliver",
+            ids[start : start + CHUNK],
+            group="delivery",
+            timeout=TASK_TIMEOUT,
+        )
     return (len(ids) + CHUNK - 1) // CHUNK

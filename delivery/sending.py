@@ -18,16 +18,23 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from delivery import ordering, retries
+from delivery import ordering, queue, retries
 from delivery.build import compose, redact
 from delivery.models import LogStatus, WebhookLog
 from hub.lib import http
 from hub.lib.http import HttpResult, Outcome
+from rules.models import WebhookRule
 
 logger = logging.getLogger(__name__)
 
 # Longer than any attempt can hold a claim (timeout <= 120 s for connect + headers + body).
 CLAIM_TTL = timedelta(minutes=10)
+ATTEMPT_MARGIN = 30.0  # seconds on top of an attempt for its commits (SQLite may wait on locks)
+
+
+def attempt_bound(rule: WebhookRule | None) -> float:
+    """Seconds one attempt may take: connect and first byte each get the rule's timeout."""
+    return 2.0 * (rule.timeout if rule is not None else 0) + ATTEMPT_MARGIN
 
 
 def deliver(log_ids: Iterable[int]) -> int:
@@ -35,7 +42,11 @@ def deliver(log_ids: Iterable[int]) -> int:
 
     One UPDATE claims the whole batch (one commit instead of one per log); the claim is renewed
     for the rest of the batch before it could go stale, so a slow batch never loses its claim.
+    A batch that could outlive its queue task's timeout (a slow receiver) stops starting
+    attempts and hands the rest back to the queue: the task is never cut off mid-send, which
+    would resend that delivery and hold the rest of the batch until its claim went stale.
     """
+    started = time.monotonic()
     ids = list(log_ids)
     token = _claim_batch(ids)
     if token is None:
@@ -50,6 +61,10 @@ def deliver(log_ids: Iterable[int]) -> int:
         log.rule = shared[log.rule_id]
     sent = 0
     for index, log in enumerate(logs):
+        elapsed = time.monotonic() - started
+        if index and elapsed + attempt_bound(log.rule) > queue.TASK_TIMEOUT:
+            _hand_back([other.pk for other in logs[index:]], token)
+            break
         if timezone.now() - token > CLAIM_TTL / 2:
             rest = [other.pk for other in logs[index:]]
             token = _renew(rest, token)
@@ -77,6 +92,15 @@ def _renew(ids: list[int], token: datetime) -> datetime:
         claimed_at=now
     )
     return now
+
+
+def _hand_back(ids: list[int], token: datetime) -> None:
+    """Unclaim logs this batch will not send and queue them again (the lost-task sweep would
+    find them anyway, should queueing fail)."""
+    WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token).update(
+        claimed_at=None
+    )
+    queue.enqueue(ids)
 
 
 def claim(log: WebhookLog, *, now: datetime | None = None) -> datetime | None:

@@ -178,3 +178,24 @@ def test_a_sweep_skips_retries_locked_by_another_sweep_instead_of_waiting(
         set(WebhookRetry.objects.filter(state=RetryState.PENDING).values_list("id", flat=True))
         == locked_ids
     )
+
+
+def test_a_batch_that_would_outlive_its_task_hands_the_rest_back_to_the_queue(
+    receiver: Receiver, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    from delivery import queue
+
+    rule = make_rule(url=receiver.url_for(), timeout=1)
+    # a task timeout that leaves no time for a second attempt (the first one always starts)
+    monkeypatch.setattr(queue, "TASK_TIMEOUT", int(sending.attempt_bound(rule)))
+    with django_capture_on_commit_callbacks(execute=False):
+        for record_id in (1, 2, 3):
+            emit(record_id=record_id)
+    ids = list(WebhookLog.objects.order_by("id").values_list("id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(ids)  # sends one, hands the rest back (sync queue: the next task runs inline)
+    assert len({r.header("webhook-id") for r in receiver.wait_for(3)}) == 3
+    logs = WebhookLog.objects.order_by("id")
+    assert [log.status for log in logs] == [LogStatus.SUCCESS] * 3
+    assert len({log.claimed_at for log in logs}) == 3  # three tasks, one attempt each
+    assert len(receiver.requests) == 3
