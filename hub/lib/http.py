@@ -98,7 +98,7 @@ def refusal_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | N
         ("non-global", not ip.is_global),  # e.g. 100.64.0.0/10 shared address space
     ):
         if flag:
-            return f"a {label} address"
+            return f"{'an' if label[0] in 'aeiou' else 'a'} {label} address"
     return None
 
 

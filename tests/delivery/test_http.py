@@ -136,10 +136,10 @@ def test_the_guarded_connection_resolves_once_and_connects_to_the_checked_addres
 @pytest.mark.parametrize(
     ("address", "reason"),
     [
-        ("127.0.0.1", "loopback"),
+        ("127.0.0.1", "a loopback address"),
         ("::1", "loopback"),
         ("::ffff:127.0.0.1", "loopback"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "an unspecified address"),
         ("10.1.2.3", "private"),
         ("172.16.0.1", "private"),
         ("192.168.1.1", "private"),
