@@ -185,7 +185,9 @@ class EmitSerializer(serializers.Serializer):
 
     model = serializers.CharField(max_length=128, validators=[validate_odoo_model])
     event = serializers.CharField(max_length=128)
-    record_id = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    record_id = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**63 - 1
+    )
     data = serializers.DictField(required=False, default=dict)
     changes = serializers.DictField(child=ChangeSerializer(), required=False, allow_null=True)
     user = UserSerializer(required=False, allow_null=True)
