@@ -1,0 +1,3 @@
+"""Fixtures for the foundation tests."""
+
+from tests.fakes.receiver import receiver  # noqa: F401
