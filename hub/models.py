@@ -129,4 +129,7 @@ class EventHistory(models.Model):
 
     @property
     def type(self) -> str:
+        """`<model>.<event>`; a custom code that already names its model is the type itself."""
+        if self.event_code.startswith(f"{self.model}."):
+            return self.event_code  # "sale.order.confirmed", not "sale.order.sale.order.confirmed"
         return f"{self.model}.{self.event_code}"

@@ -148,7 +148,7 @@ def build_envelope(*, rule: WebhookRule, event: EventHistory) -> dict[str, Any]:
     context = {"event": event, "rule": rule, "record": record}
     body: dict[str, Any] = {
         "id": str(event.event_id),
-        "type": f"{event.model}.{event.event_code}",
+        "type": event.type,
         "timestamp": iso_utc(event.occurred_at),
         "event": event.event_code,
         "model": event.model,

@@ -173,6 +173,20 @@ def test_changes_are_only_sent_for_write_events(code):
     assert "changes" not in build_envelope(rule=rule, event=event(event_code=code))
 
 
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("write", "sale.order.write"),
+        ("confirmed", "sale.order.confirmed"),
+        ("sale.order.confirmed", "sale.order.confirmed"),
+        ("sale.order_line.done", "sale.order.sale.order_line.done"),
+    ],
+)
+def test_the_type_is_model_dot_event_without_repeating_a_model_the_code_names(code, expected):
+    rule = WebhookRule(name="r", model="sale.order", url="https://x.test")
+    assert build_envelope(rule=rule, event=event(event_code=code))["type"] == expected
+
+
 def test_a_write_without_recorded_changes_has_no_changes_key_and_a_null_user():
     rule = WebhookRule(name="r", model="sale.order", url="https://x.test", include_changes=True)
     body = build_envelope(rule=rule, event=event(changes=None, user=None))
