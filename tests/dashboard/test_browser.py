@@ -6,6 +6,7 @@ Chromium, so CI runs it). Nothing here downloads a browser.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,11 +32,20 @@ SHOWN = (
 pytestmark = pytest.mark.browser
 
 
+def _chromium() -> str | None:
+    """Debian's Chromium, or the path in HUB_TEST_CHROMIUM (to try another binary, or none)."""
+    wanted = os.environ.get("HUB_TEST_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).is_file() else None
+    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+
+
 def _browser_or_skip() -> tuple[object, str]:
     """(sync_playwright, Chromium executable), or skip the test saying what is missing."""
-    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    executable = _chromium()
     if not executable:
-        pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install chromium")
+        where = os.environ.get("HUB_TEST_CHROMIUM") or CHROMIUM
+        pytest.skip(f"Chromium is not installed ({where}): apt-get install chromium")
     try:
         import playwright
         from playwright.sync_api import sync_playwright
@@ -70,6 +80,12 @@ def seed(make_rule, make_log, make_retry, make_incoming) -> None:
     make_incoming("rejected", received_at=at(2, 1), verification_status="failed")
     make_incoming("failed", received_at=at(1, 1))
     rollup_days(days=14)  # closed days from the rollups, today live
+
+
+def test_without_chromium_the_browser_test_is_skipped_with_the_reason(monkeypatch):
+    monkeypatch.setenv("HUB_TEST_CHROMIUM", "/nonexistent/chromium")
+    with pytest.raises(pytest.skip.Exception, match=r"Chromium is not installed \(/nonexistent"):
+        _browser_or_skip()
 
 
 @pytest.mark.django_db(transaction=True)
