@@ -12,6 +12,7 @@ import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -200,7 +201,16 @@ def _post_webhook(*, url: str, subject: str, text: str, count: int, items: list[
         # and operations endpoints are often internal: the SSRF guard is not needed here.
         allow_private=True,
     )
-    return "" if result.outcome is http.Outcome.SUCCESS else (result.error or "not delivered")
+    if result.outcome is http.Outcome.SUCCESS:
+        return ""
+    # Chat-style incoming webhooks carry their token in the path, and transport errors quote
+    # the path; the error goes to the log and django-q's task result, so hide it (and a query).
+    parts = urlsplit(url)
+    error = result.error or "not delivered"
+    for secret in (url, parts._replace(scheme="", netloc="").geturl(), parts.path):
+        if len(secret) > 1:
+            error = error.replace(secret, "/…")
+    return error
 
 
 def process_dead_letters(

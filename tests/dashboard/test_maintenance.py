@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -232,3 +233,20 @@ def test_the_report_lists_each_dead_letter_and_how_many_more():
     assert "sale.order.write #4; 10 attempt(s); last: no response" in text
     assert "error: timeout after 15 s" in text
     assert "... and 2 more." in text
+
+
+@pytest.mark.django_db
+def test_a_failed_ops_webhook_is_reported_without_its_secret_path(ops, make_retry, caplog):
+    # Slack/Mattermost-style incoming webhooks carry their token in the path; a connection
+    # error quotes the path, and the summary lands in django-q's admin and the log.
+    ops.HUB_OPS_EMAIL = ""
+    make_retry("exhausted", delivery_id="msg_f")
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ops.HUB_OPS_WEBHOOK_URL = f"http://127.0.0.1:{port}/hooks/T0-tok3n-s3cr3t"
+    with caplog.at_level("WARNING"):
+        summary = tasks.dead_letters()
+    assert "webhook failed: connection error" in summary and "reported again" in summary
+    assert "tok3n-s3cr3t" not in summary
+    assert "tok3n-s3cr3t" not in caplog.text
