@@ -79,7 +79,12 @@ class WebhookRuleAdmin(admin.ModelAdmin):
     list_select_related = ("connection",)
     filter_horizontal = ("events",)
     readonly_fields = ("signing_status", "deactivated_reason", "created_at", "updated_at")
-    actions = ("send_test_now", "rotate_signing_secret", "drop_previous_secrets")
+    actions = (
+        "send_test_now",
+        "record_test_event",
+        "rotate_signing_secret",
+        "drop_previous_secrets",
+    )
     fieldsets = (
         (None, {"fields": ("name", "description", "model", "events", "connection", "active")}),
         ("Target", {"fields": ("url", "http_method", "dispatch_mode", "timeout", "headers")}),
@@ -158,20 +163,53 @@ class WebhookRuleAdmin(admin.ModelAdmin):
 
     # --- actions --------------------------------------------------------------------------------
 
-    @admin.action(description="Send test event now (shows the response)")
+    @admin.action(description="Send test event now (shows the response)", permissions=["change"])
     def send_test_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for rule in queryset[:MAX_TESTS_PER_ACTION]:
             self._send_test(request, rule)
 
-    @admin.action(description="Rotate signing secret (keep the previous one)")
+    @admin.action(
+        description="Rotate signing secret (keep the previous one)", permissions=["change"]
+    )
     def rotate_signing_secret(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         shown = [(rule, rotate_secret(rule_id=rule.pk)) for rule in queryset]
         return self._secret_page(request, shown, next_url=request.get_full_path())
 
-    @admin.action(description="Drop previous signing secrets (keep the newest)")
+    @admin.action(
+        description="Drop previous signing secrets (keep the newest)", permissions=["change"]
+    )
     def drop_previous_secrets(self, request: HttpRequest, queryset: QuerySet) -> None:
         removed = sum(drop_old_secrets(rule_id=rule.pk) for rule in queryset)
         self.message_user(request, f"Removed {removed} previous secret(s).", messages.SUCCESS)
+
+    @admin.action(
+        description="Record a test event (sample record, matched against every rule)",
+        permissions=["change"],
+    )
+    def record_test_event(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # Unlike "send test now", this goes the whole way: event history, matching (conditions,
+        # trigger fields, every rule of the model), pending deliveries, queue, retries.
+        from delivery.services import sample_event
+        from hub.events import NewEvent, record_event
+
+        for rule in queryset[:MAX_TESTS_PER_ACTION]:
+            sample = sample_event(rule=rule)
+            history = record_event(
+                NewEvent(
+                    model=sample.model,
+                    event_code=sample.event_code,
+                    record_id=sample.record_id,
+                    data=sample.data,
+                    changes=sample.changes,
+                    source="admin-test",
+                )
+            )
+            self.message_user(
+                request,
+                f"{rule.name}: recorded {history.type} event {history.event_id}; "
+                f"{history.rules_triggered} rule(s) matched and were queued.",
+                messages.SUCCESS if history.rules_triggered else messages.WARNING,
+            )
 
     def _send_test(self, request: HttpRequest, rule: WebhookRule) -> None:
         from delivery.services import send_test  # delivery depends on rules, not the reverse

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from delivery.models import WebhookLog
+from hub.models import EventHistory
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,9 @@ def change_url(rule: WebhookRule) -> str:
 def make_rule(**kwargs) -> WebhookRule:
     values = {"name": "Orders", "model": "sale.order", "url": "https://x.test/hook", **kwargs}
     rule = WebhookRule.objects.create(**values)
-    rule.events.add(WebhookEvent.objects.get(code="write"))
+    # get_or_create: a transactional test flushes the standard events the migration made.
+    write, _ = WebhookEvent.objects.get_or_create(code="write", defaults={"name": "Updated"})
+    rule.events.add(write)
     return rule
 
 
@@ -280,6 +283,39 @@ def test_the_send_test_button_reports_a_failure(admin_client, receiver):
     )
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert "Orders: failed HTTP 503" in message
+
+
+# transaction=True so the deliveries are queued on commit (and sent by the inline queue).
+@pytest.mark.django_db(transaction=True)
+def test_the_record_test_event_action_goes_through_matching_to_every_rule(admin_client, receiver):
+    rule = make_rule(url=receiver.url_for("/a"))
+    other = make_rule(name="Audit", url=receiver.url_for("/b"))
+    make_rule(name="Confirmed only", url=receiver.url_for("/c"), condition="[('state','=','x')]")
+    response = admin_client.post(
+        CHANGELIST, {"action": "record_test_event", "_selected_action": [rule.pk]}, follow=True
+    )
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "recorded sale.order.write event" in message
+    assert "2 rule(s) matched" in message
+    paths = sorted(r.path for r in receiver.wait_for(2))
+    assert paths == ["/a", "/b"]
+    history = EventHistory.objects.get(source="admin-test")
+    assert set(history.logs.values_list("rule", flat=True)) == {rule.pk, other.pk}
+
+
+def test_a_view_only_user_cannot_run_rule_actions(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    user = django_user_model.objects.create_user("viewer", password="pw-viewer-123", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_webhookrule"))
+    client.force_login(user)
+    rule = make_rule()
+    page = client.get(CHANGELIST).content.decode()
+    for action in ("send_test_now", "record_test_event", "rotate_signing_secret"):
+        assert f'value="{action}"' not in page
+    client.post(CHANGELIST, {"action": "rotate_signing_secret", "_selected_action": [rule.pk]})
+    rule.refresh_from_db()
+    assert len(rule.secret.split()) == 1
 
 
 def test_standard_events_have_a_read_only_code_and_cannot_be_deleted(admin_client):
