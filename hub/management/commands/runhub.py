@@ -14,8 +14,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from hub.schedules import ensure_schedules
-
 
 class Command(BaseCommand):
     help = "Run the hub for development: web server + django-q2 cluster; Ctrl-C stops both."
@@ -25,8 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
 
     def handle(self, *args: Any, addr: str, port: int, **options: Any) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
-        ensure_schedules()
+        call_command("migrate", interactive=False, verbosity=0)  # also ensures the schedules
         self._ensure_admin()
         manage = [sys.executable, "manage.py"]
         children = [
