@@ -54,6 +54,9 @@ class SourceForm(forms.ModelForm):
         return value or (self.instance.secret if self.instance.pk else "")
 
 
+SECRET_FIELDS = frozenset({"slug", "inbound_url", "secret", "current_secrets", "curl_example"})
+
+
 @admin.register(InboundSource)
 class InboundSourceAdmin(admin.ModelAdmin):
     form = SourceForm
@@ -83,6 +86,18 @@ class InboundSourceAdmin(admin.ModelAdmin):
         ("Try it", {"fields": ["curl_example"]}),
         ("Audit", {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: InboundSource | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        # View-only staff never see a secret: not the secrets, not the signed example, and not
+        # the slug or URL (for `none` sources the slug is the secret).
+        shown = [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in SECRET_FIELDS]})
+            for name, opts in fieldsets
+        ]
+        return [(name, opts) for name, opts in shown if opts["fields"]]
 
     @admin.display(description="Inbound URL")
     def inbound_url(self, obj: InboundSource) -> str:
@@ -119,19 +134,23 @@ class InboundSourceAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{source}: {done}", messages.SUCCESS)
 
-    @admin.action(description="Generate a new secret (replaces all)")
+    @admin.action(description="Generate a new secret (replaces all)", permissions=["change"])
     def generate_secret(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._each(request, queryset, rotation.generate_secret, "new secret generated")
 
-    @admin.action(description="Rotate: add a new secret, keep the old ones valid")
+    @admin.action(
+        description="Rotate: add a new secret, keep the old ones valid", permissions=["change"]
+    )
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._each(request, queryset, rotation.rotate_secret, "new secret added; old still valid")
 
-    @admin.action(description="Drop old secrets (keep the newest)")
+    @admin.action(description="Drop old secrets (keep the newest)", permissions=["change"])
     def drop_old_secrets(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._each(request, queryset, rotation.drop_old_secrets, "old secrets dropped")
 
-    @admin.action(description="New slug (new URL; the old one stops working)")
+    @admin.action(
+        description="New slug (new URL; the old one stops working)", permissions=["change"]
+    )
     def new_slug(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._each(request, queryset, rotation.new_slug, "new URL")
 

@@ -83,6 +83,26 @@ def test_the_source_page_shows_the_full_url_and_a_signed_curl_example(
     assert "X-Webhook-Signature: sha256=" in html
 
 
+def test_view_only_staff_see_no_secret_slug_or_signed_example(
+    client: Client, django_user_model: Any, make_source: Callable[..., InboundSource]
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    source = make_source(verification="hmac")
+    viewer = django_user_model.objects.create_user("viewer", password="pw-v-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_inboundsource"))
+    client.force_login(viewer)
+    html = client.get(reverse("admin:inbound_inboundsource_change", args=[source.pk])).content
+    html = html.decode()
+    assert source.name in html
+    for secret in split_secrets(source.secret):
+        assert secret not in html
+    assert source.slug not in html
+    assert "X-Webhook-Signature: sha256=" not in html  # the signed curl example
+    changelist = client.get(reverse("admin:inbound_inboundsource_changelist")).content.decode()
+    assert 'value="rotate_secret"' not in changelist
+
+
 def test_the_add_page_saves_a_source_with_a_generated_secret(admin_client: Client) -> None:
     response = admin_client.post(
         reverse("admin:inbound_inboundsource_add"),
