@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -26,10 +27,18 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)  # also ensures the schedules
         self._ensure_admin()
         manage = [sys.executable, "manage.py"]
+        # Each child leads its own process group, so stopping reaches the cluster's workers too
+        # and nothing is left behind (a terminal's Ctrl-C only reaches the foreground group).
         children = [
-            subprocess.Popen([*manage, "runserver", f"{addr}:{port}", "--noreload"]),  # noqa: S603
-            subprocess.Popen([*manage, "qcluster"]),  # noqa: S603
+            subprocess.Popen(cmd, start_new_session=True)  # noqa: S603
+            for cmd in (
+                [*manage, "runserver", f"{addr}:{port}", "--noreload"],
+                [*manage, "qcluster"],
+            )
         ]
+        # Explicit handlers: a shell starts background jobs with SIGINT ignored.
+        signal.signal(signal.SIGINT, _raise_interrupt)
+        signal.signal(signal.SIGTERM, _raise_interrupt)
         base = f"http://{addr}:{port}"
         self.stdout.write(
             self.style.SUCCESS("\nWebhook hub running (Ctrl-C stops the web server and workers):")
@@ -49,14 +58,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
-            for child in children:
-                try:
-                    child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            _stop(children)
 
     def _ensure_admin(self) -> None:
         User = get_user_model()
@@ -69,3 +71,23 @@ class Command(BaseCommand):
                 f"Created admin user 'admin' with password: {password}  (shown once)"
             )
         )
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(children: list[subprocess.Popen], grace: float = 15.0) -> None:
+    """SIGINT to each child's process group; SIGKILL the groups still alive after `grace`."""
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+    for child in children:
+        # The leader may have exited while its workers linger: kill the whole group regardless.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
