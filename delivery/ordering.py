@@ -4,8 +4,9 @@
 means a pending log or a retry entry still `pending`/`retrying`; dead letters (`exhausted`,
 `cancelled`) no longer hold the line. A waiting log is *parked*: it stays `pending`, keeps its
 claim and says why in `error`; when the older delivery finishes, the next parked log is
-released and queued. Should that hand-over be lost, the lost-task sweep re-queues the parked
-log once its claim goes stale, so the queue only ever waits, it never stalls.
+released and queued. That hand-over can be lost (the older delivery finished between the
+younger one's check and its parking), so the lost-task sweep also releases, every minute, each
+parked log whose line is clear: a lost hand-over costs at most a minute, never a stall.
 """
 
 from __future__ import annotations
@@ -54,3 +55,17 @@ def release(*, rule_id: int | None, record_id: int | None) -> None:
     # Conditional on still being parked: a log some worker is sending has error "".
     if first and parked.filter(pk=first).update(claimed_at=None, error=""):
         transaction.on_commit(partial(queue.enqueue, [first]), robust=True)
+
+
+def release_unblocked(*, limit: int = 200) -> list[int]:
+    """Release parked logs that nothing older holds any more (lost hand-overs); returns ids."""
+    parked = WebhookLog.objects.filter(status=LogStatus.PENDING, error=PARKED).order_by("id")
+    freed = [
+        log.pk
+        for log in parked[:limit]
+        if not blocked(log)
+        # Conditional: a concurrent release() or sweep may have taken it already.
+        and WebhookLog.objects.filter(pk=log.pk, error=PARKED).update(claimed_at=None, error="")
+    ]
+    queue.enqueue(freed)
+    return freed

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from delivery import queue, retries
+from delivery import ordering, queue, retries
 from delivery.models import LogStatus, WebhookLog
 from delivery.sending import CLAIM_TTL
 
@@ -41,4 +41,4 @@ def lost_task_sweep(*, now: datetime | None = None) -> int:
     """Re-queue lost deliveries. Safe against duplicates: sending claims each log first."""
     ids = lost_logs(now=now)
     queue.enqueue(ids)
-    return len(ids)
+    return len(ids) + len(ordering.release_unblocked())
