@@ -121,7 +121,7 @@ def main() -> None:
         services.poll_connection(connection_id=conn.pk)
         busy = N / (time.perf_counter() - started)
         busy_calls = fake.count()
-        events = EventHistory.objects.filter(event_code="write").count()
+        events = EventHistory.objects.filter(connection=conn, event_code="write").count()
         if events != N:
             raise SystemExit(f"expected {N} write events, got {events}")
     finally:
