@@ -12,9 +12,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
+from hub.lib.imports import import_listed
 from rules.paths import as_text, is_many2one, is_unset, relation_id, relation_name
 from rules.placeholders import TemplateError, parse_template, render_template
 
@@ -210,15 +208,10 @@ def _json_object(arg: str) -> dict[str, Any]:
 
 
 def _load_hook(path: str) -> Callable[..., Any]:
-    if path not in settings.HUB_TRANSFORM_HOOKS:
-        raise TransformError(f"hook {path!r} is not listed in the HUB_TRANSFORM_HOOKS setting")
     try:
-        fn = import_string(path)
-    except ImportError as exc:
-        raise TransformError(f"hook {path!r} cannot be imported: {exc}") from None
-    if not callable(fn):
-        raise TransformError(f"hook {path!r} is not callable")
-    return fn
+        return import_listed(path, setting="HUB_TRANSFORM_HOOKS")
+    except ValueError as exc:
+        raise TransformError(f"hook {exc}") from None
 
 
 def validate_transform(name: str, arg: str = "") -> None:

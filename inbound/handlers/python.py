@@ -12,16 +12,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
+from hub.lib.imports import import_listed
 from inbound.handlers.base import Context, HandlerError, config_error, require_object
 
 ATOMIC = False
-
-
-def allowed_paths() -> list[str]:
-    return list(settings.HUB_INBOUND_HANDLERS or [])
 
 
 def validate_config(config: Any, *, source: object) -> None:
@@ -29,14 +23,10 @@ def validate_config(config: Any, *, source: object) -> None:
     path = config.get("path")
     if not isinstance(path, str) or not path:
         raise config_error('Set "path": a dotted path listed in HUB_INBOUND_HANDLERS.')
-    if path not in allowed_paths():
-        raise config_error(f"{path} is not listed in the HUB_INBOUND_HANDLERS setting.")
     try:
-        fn = import_string(path)
-    except ImportError as exc:
-        raise config_error(f"cannot import {path}: {exc}") from exc
-    if not callable(fn):
-        raise config_error(f"{path} is not callable.")
+        load(path)
+    except HandlerError as exc:
+        raise config_error(str(exc)) from None
     options = config.get("options")
     if options is not None and not isinstance(options, dict):
         raise config_error('"options" must be a JSON object.')
@@ -44,12 +34,10 @@ def validate_config(config: Any, *, source: object) -> None:
 
 def load(path: str) -> Callable[..., Any]:
     # Checked again at run time: the setting may have changed since the source was saved.
-    if path not in allowed_paths():
-        raise HandlerError(f"{path} is not listed in HUB_INBOUND_HANDLERS")
     try:
-        return import_string(path)
-    except ImportError as exc:
-        raise HandlerError(f"cannot import {path}: {exc}") from exc
+        return import_listed(path, setting="HUB_INBOUND_HANDLERS")
+    except ValueError as exc:
+        raise HandlerError(str(exc)) from None
 
 
 def handle(ctx: Context) -> dict[str, Any] | None:
