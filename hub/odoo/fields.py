@@ -46,10 +46,6 @@ def cached_describe(connection_id: int, client: Any) -> Describe:
     return describe
 
 
-def forget_fields(connection_id: int, model: str) -> None:
-    cache.delete(cache_key(connection_id, model))
-
-
 # --- the read plan -----------------------------------------------------------------------------
 Tree = dict[str, "Tree"]
 
