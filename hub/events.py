@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from delivery.dispatch import create_deliveries
+from hub.lib.nul import scrub_nul
 from hub.models import EventHistory, OdooConnection
 from rules.matching import candidate_rules, matching_rules
 from rules.models import WebhookRule
@@ -67,9 +68,10 @@ def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
                     model=e.model,
                     record_id=e.record_id,
                     event_code=e.event_code,
-                    user=e.user,
-                    data=e.data,
-                    changes=e.changes,
+                    # Inbound bodies may carry NUL characters, which PostgreSQL refuses.
+                    user=scrub_nul(e.user),
+                    data=scrub_nul(e.data),
+                    changes=scrub_nul(e.changes),
                     rules_triggered=len(rules),
                 )
             )

@@ -1,0 +1,36 @@
+"""NUL characters: valid in JSON, refused by PostgreSQL (text and jsonb). Find or replace them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+REPLACEMENT = "\ufffd"
+
+
+def contains_nul(value: Any) -> bool:
+    """True if any string (or key) inside a decoded JSON value holds a NUL character."""
+    stack = [value]  # iterative: a body may be nested as deep as the JSON parser allows
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+def scrub_nul(value: Any) -> Any:
+    """A copy with every NUL replaced by U+FFFD, or the value itself when it holds none."""
+    if not contains_nul(value):
+        return value
+    if isinstance(value, str):
+        return value.replace("\x00", REPLACEMENT)
+    if isinstance(value, dict):
+        return {scrub_nul(k): scrub_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_nul(v) for v in value]
+    return value
