@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from delivery import ordering, queue, retries
@@ -51,11 +51,7 @@ def deliver(log_ids: Iterable[int]) -> int:
     token = _claim_batch(ids)
     if token is None:
         return 0
-    logs = list(
-        WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token)
-        .select_related("rule")
-        .order_by("id")
-    )
+    logs = list(_ours(ids, token).select_related("rule").order_by("id"))
     shared = {log.rule_id: log.rule for log in reversed(logs)}
     for log in logs:  # one instance per rule: a 410 deactivation is seen by the rest of the batch
         log.rule = shared[log.rule_id]
@@ -72,42 +68,37 @@ def deliver(log_ids: Iterable[int]) -> int:
     return sent
 
 
-def _claimable(now: datetime) -> Q:
-    return Q(status=LogStatus.PENDING) & (
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
-    )
-
-
-def _claim_batch(ids: list[int]) -> datetime | None:
-    now = timezone.now()
-    claimed = WebhookLog.objects.filter(_claimable(now), id__in=ids).update(
+def _claim_batch(ids: list[int], *, now: datetime | None = None) -> datetime | None:
+    """Claim the pending, unclaimed (or stale) logs among `ids`; the claim time is the token."""
+    now = now or timezone.now()
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TTL)
+    claimed = WebhookLog.objects.filter(claimable, id__in=ids, status=LogStatus.PENDING).update(
         claimed_at=now, error=""
     )
     return now if claimed else None
 
 
+def _ours(ids: list[int], token: datetime) -> QuerySet[WebhookLog]:
+    """The logs among `ids` still pending under our claim `token`."""
+    return WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token)
+
+
 def _renew(ids: list[int], token: datetime) -> datetime:
     now = timezone.now()
-    WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token).update(
-        claimed_at=now
-    )
+    _ours(ids, token).update(claimed_at=now)
     return now
 
 
 def _hand_back(ids: list[int], token: datetime) -> None:
     """Unclaim logs this batch will not send and queue them again (the lost-task sweep would
     find them anyway, should queueing fail)."""
-    WebhookLog.objects.filter(id__in=ids, status=LogStatus.PENDING, claimed_at=token).update(
-        claimed_at=None
-    )
+    _ours(ids, token).update(claimed_at=None)
     queue.enqueue(ids)
 
 
 def claim(log: WebhookLog, *, now: datetime | None = None) -> datetime | None:
     """Claim one log for sending; the claim time is the token, None when someone else has it."""
-    now = now or timezone.now()
-    claimed = WebhookLog.objects.filter(_claimable(now), pk=log.pk).update(claimed_at=now, error="")
-    return now if claimed else None
+    return _claim_batch([log.pk], now=now)
 
 
 def _send_claimed(log: WebhookLog, token: datetime) -> bool:
@@ -170,9 +161,7 @@ def finish(
     if request_headers is not None:
         fields["request_headers"] = request_headers
     with transaction.atomic():
-        updated = WebhookLog.objects.filter(
-            pk=log.pk, status=LogStatus.PENDING, claimed_at=token
-        ).update(**fields)
+        updated = _ours([log.pk], token).update(**fields)
         if not updated:
             logger.warning("delivery log %s was re-claimed while sending; result dropped", log.pk)
             return False
