@@ -102,21 +102,6 @@ def _hook(conn: OdooConnection, model: str) -> ModelHook | None:
     )
 
 
-def _event(
-    conn: OdooConnection, model: str, code: str, rid: int, data: dict, changes: Any, user: Any
-) -> NewEvent:
-    return NewEvent(
-        model=model,
-        event_code=code,
-        record_id=rid,
-        data=data,
-        changes=changes,
-        user=user,
-        source=conn.name,
-        connection=conn,
-    )
-
-
 def _apply(
     conn: OdooConnection,
     model: str,
@@ -153,7 +138,18 @@ def _apply(
             elif code == "write" and snap is not None:
                 fields = tracked if tracked is not None else list(values)
                 changes = diff(snap.values, data, [f for f in fields if f not in NOT_DIFFED])
-            events.append(_event(conn, model, code, rid, data, changes, user))
+            events.append(
+                NewEvent(
+                    model=model,
+                    event_code=code,
+                    record_id=rid,
+                    data=data,
+                    changes=changes,
+                    user=user,
+                    source=conn.name,
+                    connection=conn,
+                )
+            )
             if hook is not None:
                 _keep_snapshot(hook, snap, rid, data, code)
         rows = record_events(events)
@@ -256,7 +252,7 @@ def endpoint(request: HttpRequest) -> HttpResponse:
             f"XML-RPC body over {limit} bytes", status=413, content_type="text/plain"
         )
     try:
-        params, method = wire.loads_request(request.read(limit + 1)[: limit + 1])
+        params, method = wire.loads_request(request.read(limit + 1))
     except wire.WireError as exc:
         return _fault(2, f"bad request: {exc}")
     func = METHODS.get(method or "")
