@@ -285,6 +285,7 @@ def commit_page(
     """Decide, then write events + snapshots + cursor in one transaction under the lease."""
     stored: dict[int, Snap] = {}
     events: list[NewEvent] = []
+    watched = watched_codes(hook)
     for row in rows:
         decision = decide(
             row,
@@ -292,7 +293,7 @@ def commit_page(
             plan=plan,
             own_uid=own_uid,
             ignore_own=hook.ignore_own_writes,
-            watched=watched_codes(hook),
+            watched=watched,
             baseline=baseline,
             window_start=window_start,
         )
