@@ -104,6 +104,11 @@ def _odoo_value(value: Any) -> Any:
     return value
 
 
+def _given(**options: Any) -> dict[str, Any]:
+    """Keyword arguments for execute_kw without the empty ones (Odoo's defaults apply)."""
+    return {name: value for name, value in options.items() if value}
+
+
 class HubTransport(xmlrpc.client.Transport):
     """stdlib Transport + a timeout on every socket operation + defusedxml + a size cap."""
 
@@ -259,13 +264,8 @@ class OdooClient:
         order: str | None = None,
         context: dict | None = None,
     ) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"fields": list(fields), "offset": offset}
-        if limit:
-            kwargs["limit"] = limit
-        if order:
-            kwargs["order"] = order
-        if context:
-            kwargs["context"] = context
+        kwargs = {"fields": list(fields), "offset": offset}
+        kwargs |= _given(limit=limit, order=order, context=context)
         return self.execute_kw(model, "search_read", [domain], kwargs)
 
     def search_read_pages(
@@ -305,13 +305,7 @@ class OdooClient:
         order: str | None = None,
         context: dict | None = None,
     ) -> list[int]:
-        kwargs: dict[str, Any] = {"offset": offset}
-        if limit:
-            kwargs["limit"] = limit
-        if order:
-            kwargs["order"] = order
-        if context:
-            kwargs["context"] = context
+        kwargs = {"offset": offset, **_given(limit=limit, order=order, context=context)}
         return self.execute_kw(model, "search", [domain], kwargs)
 
     def search_count(self, model: str, domain: list, *, context: dict | None = None) -> int:
@@ -324,10 +318,8 @@ class OdooClient:
         ids = list(dict.fromkeys(int(i) for i in ids))
         fields = list(fields)
         rows: list[dict[str, Any]] = []
+        kwargs = {"fields": fields, **_given(context=context)}
         for start in range(0, len(ids), READ_CHUNK):
-            kwargs: dict[str, Any] = {"fields": fields}
-            if context:
-                kwargs["context"] = context
             rows.extend(self.execute_kw(model, "read", [ids[start : start + READ_CHUNK]], kwargs))
         return rows
 
