@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -91,14 +92,9 @@ def process_incoming(*, incoming_id: int) -> str:
         ctx = Context(
             incoming=row, source=source, payload=json.loads(row.body), config=source.handler_config
         )
-        if handler.ATOMIC:
-            # The handler's own writes (a hub event) and "done" commit together.
-            with transaction.atomic():
-                result = handler.handle(ctx)
-                _succeed(row, result)
-        else:
-            result = handler.handle(ctx)
-            _succeed(row, result)
+        # ATOMIC: the handler's own writes (a hub event) and "done" commit together.
+        with transaction.atomic() if handler.ATOMIC else nullcontext():
+            _succeed(row, handler.handle(ctx))
     except Exception as exc:  # noqa: BLE001 - any handler error is recorded on the request
         logger.info("inbound request %s failed: %s", incoming_id, exc)
         return _fail(row, exc)
