@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -84,9 +84,9 @@ def matching_rules(
     ]
 
 
-def rule_paths(rule: WebhookRule, fields: Iterable[PayloadField]) -> set[str]:
+def rule_paths(rule: WebhookRule) -> set[str]:
     """The record paths one rule reads: payload sources, template placeholders, condition."""
-    fields = list(fields)
+    fields = list(rule.payload_fields.all())
     paths: set[str] = set()
     included = [f for f in fields if f.include]
     if not fields:
@@ -119,5 +119,5 @@ def needed_paths(*, model: str, connection_id: int | None) -> set[str]:
     )
     paths: set[str] = set()
     for rule in rules:
-        paths |= rule_paths(rule, list(rule.payload_fields.all()))
+        paths |= rule_paths(rule)
     return paths

@@ -30,7 +30,7 @@ def preview_record(
     with OdooClient.for_connection(conn) as client:
         describe = cached_describe(conn.pk, client)
         needed = needed_paths(model=hook.model, connection_id=conn.pk)
-        needed |= rule_paths(rule, list(rule.payload_fields.all()))
+        needed |= rule_paths(rule)
         plan = build_plan(
             model=hook.model, describe=describe, tracked=hook.tracked_fields or [], needed=needed
         )
