@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django_q.tasks import async_task
 
 from hub.odoo import services
+from hub.odoo.poller import PollResult
 
 # A poll sets the next one at its *end* + interval, a little after the dispatcher's next tick
 # (one minute after this one, give or take a second): without slack a 60 s interval would be
@@ -23,15 +24,17 @@ def dispatch_polls(*, now: datetime | None = None) -> int:
 
 
 def poll_connection(connection_id: int) -> str:
-    results = services.poll_connection(connection_id=connection_id)
-    return "; ".join(f"hook {r.hook_id}: {r.summary()}" for r in results)
+    return _summary(services.poll_connection(connection_id=connection_id))
 
 
 def poll_hooks(hook_ids: list[int]) -> str:
-    results = services.poll_hooks(hook_ids=hook_ids)
-    return "; ".join(f"hook {r.hook_id}: {r.summary()}" for r in results)
+    return _summary(services.poll_hooks(hook_ids=hook_ids))
 
 
 def backfill_hooks(hook_ids: list[int]) -> str:
-    results = services.poll_hooks(hook_ids=hook_ids, backfill=True)
+    return _summary(services.poll_hooks(hook_ids=hook_ids, backfill=True))
+
+
+def _summary(results: list[PollResult]) -> str:
+    """The task's result text: each hook polled and what its poll did."""
     return "; ".join(f"hook {r.hook_id}: {r.summary()}" for r in results)
