@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import IO
 
+from hub.lib.nul import scrub_nul
+
 MAX_HEADERS = 60
 MAX_HEADER_VALUE = 1024
 REDACTED = "[redacted]"
@@ -67,7 +69,7 @@ def storable_headers(headers: Mapping[str, str], *, extra_secret: str = "") -> d
     secret_names = CREDENTIAL_HEADERS | ({extra_secret.lower()} if extra_secret else set())
     out: dict[str, str] = {}
     for name, raw in list(headers.items())[:MAX_HEADERS]:
-        value = raw.replace("\x00", "\ufffd")  # PostgreSQL JSON cannot hold NUL
+        value = scrub_nul(raw)
         lowered = name.lower()
         if lowered in secret_names:
             scheme = value.split(" ", 1)[0] if lowered.endswith("authorization") else ""
@@ -83,4 +85,4 @@ def body_text(body: bytes, limit: int | None = None) -> tuple[str, bool]:
     """The body as text for storage (a prefix of ``limit`` bytes) and whether it was cut."""
     cut = limit is not None and len(body) > limit
     part = body[:limit] if cut else body
-    return part.decode("utf-8", errors="replace"), cut
+    return scrub_nul(part.decode("utf-8", errors="replace")), cut

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from hub.crypto import split_secrets
 from hub.lib import queue as tasks
+from hub.lib.nul import scrub_nul
 from inbound import conf, limits
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
 from inbound.idempotency import idempotency_key
@@ -50,7 +51,7 @@ def _decode(body: bytes) -> str:
         text = body.decode(json.detect_encoding(body))
     except (UnicodeDecodeError, LookupError):
         text = body.decode("utf-8", errors="replace")
-    return text.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+    return scrub_nul(text)
 
 
 def _store_unaccepted(
@@ -73,7 +74,7 @@ def _store_unaccepted(
         source=source,
         remote_addr=req.remote_addr,
         headers=storable_headers(req.headers, extra_secret=source.api_key_header),
-        body=text.replace("\x00", "\ufffd"),
+        body=text,
         body_truncated=cut,
         verification_status=verification,
         state=state,

@@ -174,6 +174,18 @@ def test_malformed_json_is_400(client: Client, make_source: Callable[..., Inboun
     assert row.error.startswith("malformed JSON")
 
 
+def test_nul_characters_are_stored_as_replacement_characters(
+    client: Client, make_source: Callable[..., InboundSource]
+) -> None:
+    # PostgreSQL text and jsonb refuse NUL: a body or header holding one must not be a 500.
+    source = make_source()
+    response = post_signed(client, source, b'{"name": "a\x00b"}', HTTP_X_TRACE="t\x001")
+    assert response.status_code == 400  # a raw control character is not valid JSON
+    row = IncomingWebhook.objects.get(source=source)
+    assert row.body == '{"name": "a\ufffdb"}'
+    assert row.headers["X-Trace"] == "t\ufffd1"
+
+
 @override_settings(HUB_INBOUND_MAX_BYTES=1000)
 def test_a_body_over_the_limit_is_413(
     client: Client, make_source: Callable[..., InboundSource]
