@@ -21,15 +21,18 @@ from inbound.models import InboundSource, IncomingWebhook
 from inbound.processing import reprocess
 
 
+def _pre(text: str) -> SafeString:
+    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
 def pretty(value: Any) -> SafeString:
     """JSON (or text that is JSON) indented in a <pre>; other text as it is, escaped."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError:
-            return format_html('<pre style="white-space: pre-wrap">{}</pre>', value)
-    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+            return _pre(value)
+    return _pre(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
 class SourceForm(forms.ModelForm):
@@ -123,7 +126,7 @@ class InboundSourceAdmin(admin.ModelAdmin):
             handler=obj.handler,
             api_key_header=obj.api_key_header,
         )
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', command)
+        return _pre(command)
 
     def _each(self, request: HttpRequest, queryset: QuerySet, fn: Any, done: str) -> None:
         for source in queryset:
