@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from inbound.verification import header_value
 from rules.paths import get_path
 
 MAX_KEY = 255
@@ -22,21 +23,16 @@ def _text(value: Any) -> str | None:
     return text
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == lowered), None)
-
-
 def _candidates(headers: Mapping[str, str], payload: Any, scheme: str, path: str) -> Iterator[Any]:
     # A configured JSON path comes first: it is an explicit choice. Then DESIGN §5's order.
     if path:
         yield get_path(payload, path)
-    yield _header(headers, "webhook-id")
-    yield _header(headers, "X-Webhook-Id")
-    yield _header(headers, "X-GitHub-Delivery")
+    yield header_value(headers, "webhook-id")
+    yield header_value(headers, "X-Webhook-Id")
+    yield header_value(headers, "X-GitHub-Delivery")
     if scheme == "stripe" and isinstance(payload, dict):
         yield payload.get("id")  # Stripe's event id (evt_...): the same on every redelivery
-    yield _header(headers, "X-Shopify-Webhook-Id")
+    yield header_value(headers, "X-Shopify-Webhook-Id")
 
 
 def idempotency_key(

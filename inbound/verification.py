@@ -36,11 +36,16 @@ class Inbound:
     api_key_header: str = "X-API-Key"
 
     def header(self, name: str) -> str:
-        value = self.headers.get(name)
-        if value is None:
-            lowered = name.lower()
-            value = next((v for k, v in self.headers.items() if k.lower() == lowered), "")
-        return value.strip()
+        return header_value(self.headers, name)
+
+
+def header_value(headers: Mapping[str, str], name: str) -> str:
+    """A header by case-insensitive name, stripped; "" when absent."""
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), "")
+    return value.strip()
 
 
 def ok() -> Verdict:
