@@ -9,6 +9,7 @@ frozen: their logs may already be cleaned up, recomputing would lose history.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -173,27 +174,14 @@ def rollup(*, day: date, now: datetime | None = None, force: bool = False) -> Ro
 
 
 def _metric(row: MetricRow) -> DailyMetric:
-    return DailyMetric(
-        day=row.day,
-        key=group_key(
-            rule_id=row.rule_id,
-            rule_name=row.rule_name,
-            model=row.model,
-            event_code=row.event_code,
-            url=row.url,
-        ),
+    key = group_key(
         rule_id=row.rule_id,
         rule_name=row.rule_name,
         model=row.model,
         event_code=row.event_code,
         url=row.url,
-        success=row.success,
-        failed=row.failed,
-        test=row.test,
-        pending=row.pending,
-        duration_sum_ms=row.duration_sum_ms,
-        duration_count=row.duration_count,
     )
+    return DailyMetric(key=key, **asdict(row))  # a column per MetricRow field
 
 
 def needs_rollup(marker: RollupDay | None, *, day: date) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -89,13 +90,9 @@ def collect_rows(
         metrics = metrics.filter(rule_id=rule_id)
     if model is not None:
         metrics = metrics.filter(model=model)
-    rows = [
-        MetricRow(*values)
-        for values in metrics.order_by().values_list(
-            "day", "rule_id", "rule_name", "model", "event_code", "url",
-            "success", "failed", "test", "pending", "duration_sum_ms", "duration_count",
-        )
-    ]  # fmt: skip
+    # DailyMetric has a column per MetricRow field: read them in the dataclass's order.
+    columns = [f.name for f in dataclasses.fields(MetricRow)]
+    rows = [MetricRow(*values) for values in metrics.order_by().values_list(*columns)]
     inbound = [
         InboundRow(*values)
         for values in DailyInbound.objects.filter(day__in=list(markers))
