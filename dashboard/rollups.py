@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from dashboard.metrics import InboundRow, MetricRow, group_key
@@ -47,6 +47,17 @@ def frozen_before(now: datetime) -> date:
     return timezone.localdate(now - timedelta(days=keep))
 
 
+def narrowed(
+    qs: QuerySet, *, rule_id: int | None, model: str | None, model_field: str = "model"
+) -> QuerySet:
+    """The rows of one rule and/or one Odoo model, when the dashboard is filtered so."""
+    if rule_id is not None:
+        qs = qs.filter(rule_id=rule_id)
+    if model is not None:
+        qs = qs.filter(**{model_field: model})
+    return qs
+
+
 def aggregate_logs(
     *,
     day: date,
@@ -57,10 +68,7 @@ def aggregate_logs(
 ) -> list[MetricRow]:
     """One GROUP BY over the logs created in [start, end), which must lie within `day`."""
     qs = WebhookLog.objects.filter(created_at__gte=start, created_at__lt=end)
-    if rule_id is not None:
-        qs = qs.filter(rule_id=rule_id)
-    if model is not None:
-        qs = qs.filter(model=model)
+    qs = narrowed(qs, rule_id=rule_id, model=model)
     sent = Q(status__in=SENT)
     grouped = (
         qs.order_by()

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dashboard.metrics import InboundRow, MetricRow, build_payload, day_range
 from dashboard.models import DailyInbound, DailyMetric, RollupDay
-from dashboard.rollups import aggregate_inbound, aggregate_logs, day_bounds
+from dashboard.rollups import aggregate_inbound, aggregate_logs, day_bounds, narrowed
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from rules.models import WebhookRule
 
@@ -86,10 +86,7 @@ def collect_rows(
     """Rollup rows for the rolled-up part of each day + live rows for the rest (the tail)."""
     markers = {m.day: m for m in RollupDay.objects.filter(day__gte=days[0], day__lte=days[-1])}
     metrics = DailyMetric.objects.filter(day__in=list(markers))
-    if rule_id is not None:
-        metrics = metrics.filter(rule_id=rule_id)
-    if model is not None:
-        metrics = metrics.filter(model=model)
+    metrics = narrowed(metrics, rule_id=rule_id, model=model)
     # DailyMetric has a column per MetricRow field: read them in the dataclass's order.
     columns = [f.name for f in dataclasses.fields(MetricRow)]
     rows = [MetricRow(*values) for values in metrics.order_by().values_list(*columns)]
@@ -114,10 +111,7 @@ def collect_rows(
 def retry_counts(*, rule_id: int | None, model: str | None) -> dict[str, int]:
     """The retry queue and the dead letters as they stand now (not limited to the range)."""
     qs = WebhookRetry.objects.filter(state__in=[*QUEUED, RetryState.EXHAUSTED])
-    if rule_id is not None:
-        qs = qs.filter(rule_id=rule_id)
-    if model is not None:
-        qs = qs.filter(event__model=model)
+    qs = narrowed(qs, rule_id=rule_id, model=model, model_field="event__model")
     counts = qs.aggregate(
         queue=Count("id", filter=Q(state__in=QUEUED)),
         dead=Count("id", filter=Q(state=RetryState.EXHAUSTED)),
@@ -129,10 +123,7 @@ def recent_errors(
     *, since: datetime, rule_id: int | None, model: str | None, limit: int = RECENT_ERRORS
 ) -> list[dict[str, Any]]:
     qs = WebhookLog.objects.filter(status=LogStatus.FAILED, created_at__gte=since)
-    if rule_id is not None:
-        qs = qs.filter(rule_id=rule_id)
-    if model is not None:
-        qs = qs.filter(model=model)
+    qs = narrowed(qs, rule_id=rule_id, model=model)
     fields = ("id", "created_at", "rule_id", "rule_name", "model", "event_code", "url")
     rows = qs.order_by("-created_at", "-id").values(
         *fields, "response_status", "error", "attempt", "delivery_id"
