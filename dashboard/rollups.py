@@ -158,13 +158,7 @@ def rollup(*, day: date, now: datetime | None = None, force: bool = False) -> Ro
         )
         DailyInbound.objects.filter(day=day).delete()
         DailyInbound.objects.bulk_create(
-            [
-                DailyInbound(
-                    day=day, state=r.state, verification_status=r.verification_status, count=r.count
-                )
-                for r in inbound
-            ],
-            batch_size=500,
+            [DailyInbound(**asdict(r)) for r in inbound], batch_size=500
         )
         marker.computed_at = now
         marker.logs_until = logs_until
