@@ -1,4 +1,4 @@
-"""Inbound settings with their defaults (all optional except HUB_INBOUND_MAX_BYTES's default)."""
+"""Inbound tunables: settings read at call time (defaults in hub/settings.py), sweep limits."""
 
 from __future__ import annotations
 
