@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,10 +71,14 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------------------------
 # SQLite by default (WAL + busy timeout + IMMEDIATE transactions, so the web server and the
 # django-q2 workers never see "database is locked"); PostgreSQL through DATABASE_URL.
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'hub.sqlite3'}")
-}
-_db = DATABASES["default"]
+# An empty DATABASE_URL means "not set" (the SQLite default), as for REDIS_URL.
+_database_url = (
+    env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'var' / 'hub.sqlite3'}"
+)
+_db = env.db_url_config(_database_url)
+if "ENGINE" not in _db:
+    raise ImproperlyConfigured("DATABASE_URL is not a database URL, e.g. postgres://u:p@host/db")
+DATABASES = {"default": _db}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     if _db["NAME"] != ":memory:":
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
