@@ -10,7 +10,19 @@ from django.utils import timezone
 
 from delivery import sweeps
 from delivery.models import RetryState, WebhookRetry
+from tests.delivery.factories import emit
 from tests.fakes.receiver import receiver  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+def send(django_capture_on_commit_callbacks) -> Callable[..., object]:
+    """Record the standard event and let its deliveries go out."""
+
+    def run(**overrides: object) -> object:
+        with django_capture_on_commit_callbacks(execute=True):
+            return emit(**overrides)
+
+    return run
 
 
 @pytest.fixture

@@ -8,19 +8,10 @@ from django.utils import timezone
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from delivery.ordering import PARKED
 from delivery.services import cancel
-from tests.delivery.factories import emit, make_rule
+from tests.delivery.factories import make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def send(django_capture_on_commit_callbacks):
-    def run(**overrides: object):
-        with django_capture_on_commit_callbacks(execute=True):
-            return emit(**overrides)
-
-    return run
 
 
 def test_a_later_event_waits_while_an_earlier_one_of_the_record_is_retrying(

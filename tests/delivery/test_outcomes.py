@@ -20,17 +20,6 @@ from tests.fakes.receiver import Receiver, Reply
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def send(django_capture_on_commit_callbacks):
-    """Record the standard event and let its deliveries go out."""
-
-    def run(**overrides: object):
-        with django_capture_on_commit_callbacks(execute=True):
-            return emit(**overrides)
-
-    return run
-
-
 def test_it_retries_on_500_until_a_200_with_the_same_webhook_id(
     receiver: Receiver, send, run_due_retries
 ) -> None:
