@@ -70,7 +70,14 @@ class OdooUnavailable(OdooError):
 
 
 class OdooProtocolError(OdooError):
-    """Not an XML-RPC answer (wrong URL, proxy page) or an unsafe one (entities, too large)."""
+    """Not an Odoo endpoint (wrong URL, HTTP 404) or a URL the hub cannot use."""
+
+
+class OdooBadResponse(OdooProtocolError):
+    """An answer the hub cannot parse (malformed, unsafe, too large): retried later, since a
+    proxy page or a truncated body is usually a passing state of the server or network."""
+
+    transient = True
 
 
 FAULTS: dict[int, type[OdooError]] = {
@@ -206,7 +213,7 @@ class OdooClient:
             raise OdooProtocolError(text) from None
         except WireError as exc:
             self._transport.close()
-            raise OdooProtocolError(str(exc)) from None
+            raise OdooBadResponse(str(exc)) from None
         except TimeoutError:
             self._transport.close()
             raise OdooUnavailable(

@@ -6,11 +6,11 @@ stdlib globally: parsers are built per message from defusedxml's DefusedExpatPar
 
 from __future__ import annotations
 
+import gzip as gzip_module
+import http.client
 import xmlrpc.client
 from typing import Any, BinaryIO
-from xml.parsers.expat import ExpatError
 
-from defusedxml.common import DefusedXmlException
 from defusedxml.xmlrpc import DefusedExpatParser, DefusedGzipDecodedResponse
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # an Odoo page of records can be large; a bomb cannot
@@ -29,7 +29,11 @@ def parser() -> tuple[DefusedExpatParser, xmlrpc.client.Unmarshaller]:
 def read_message(
     stream: BinaryIO, *, gzip: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Any:
-    """Parse a response stream; a Fault in it is raised as xmlrpc.client.Fault."""
+    """Parse a response stream; a Fault in it is raised as xmlrpc.client.Fault.
+
+    Socket and HTTP errors while reading pass through (the caller knows them as network
+    trouble); anything else that goes wrong is the message's fault and becomes a WireError.
+    """
     try:
         source = DefusedGzipDecodedResponse(stream, limit=max_bytes) if gzip else stream
         p, u = parser()
@@ -41,21 +45,27 @@ def read_message(
             p.feed(chunk)
         p.close()
         return u.close()
-    except WireError:
+    except (WireError, xmlrpc.client.Fault):
         raise
-    except (DefusedXmlException, xmlrpc.client.ResponseError, ExpatError, ValueError) as exc:
-        # ValueError: the gzip decompression limit.
+    except gzip_module.BadGzipFile as exc:  # an OSError, but the message's fault
+        raise WireError(f"malformed gzip body: {exc}") from exc
+    except (OSError, http.client.HTTPException):
+        raise
+    except Exception as exc:
+        # Not only ExpatError/defusedxml refusals: the stdlib unmarshaller raises IndexError,
+        # TypeError, KeyError... on well-formed XML of the wrong shape (a member without name).
         raise WireError(f"unsafe or malformed XML-RPC message: {exc!r}") from exc
 
 
 def loads_request(data: bytes) -> tuple[tuple, str | None]:
-    """Parse a request body: (params, method name)."""
+    """Parse a request body: (params, method name). Any failure is a WireError."""
     try:
         p, u = parser()
         p.feed(data)
         p.close()
         return u.close(), u.getmethodname()
-    except (DefusedXmlException, xmlrpc.client.ResponseError, ExpatError, ValueError) as exc:
+    except Exception as exc:
+        # Untrusted input: whatever the parser or unmarshaller raises is bad input, never a 500.
         raise WireError(f"unsafe or malformed XML-RPC request: {exc!r}") from exc
 
 

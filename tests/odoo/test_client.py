@@ -126,11 +126,11 @@ def test_a_down_server_is_unavailable(fake_odoo, mode, message):
     assert client_for(fake_odoo).version()["server_version"] == "17.0"
 
 
-def test_a_page_that_is_not_xml_rpc_is_a_protocol_error(fake_odoo):
+def test_a_page_that_is_not_xml_rpc_is_a_transient_protocol_error(fake_odoo):
     fake_odoo.raw_response = b"<html><body>Bad gateway</body></html>"
     with pytest.raises(OdooProtocolError) as info:
         client_for(fake_odoo).version()
-    assert info.value.transient is False
+    assert info.value.transient is True
 
 
 def test_an_entity_expansion_bomb_is_refused(fake_odoo):
