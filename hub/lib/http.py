@@ -83,11 +83,12 @@ def refusal_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | N
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or (
-            ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in _NAT64 else None
-        )
-        if embedded is not None:
-            return refusal_reason(embedded)
+        for embedded in _embedded_ipv4(ip):
+            reason = refusal_reason(embedded)
+            if reason:
+                return f"{reason} ({embedded} inside it)"
+        if ip.ipv4_mapped or ip in _NAT64:
+            return None  # only a notation for the public IPv4 address inside it
     for label, flag in (
         ("loopback", ip.is_loopback),
         ("unspecified", ip.is_unspecified),
@@ -102,9 +103,30 @@ def refusal_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | N
     return None
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries to: IPv4-mapped, NAT64, 6to4, Teredo.
+
+    Each reaches (or is routed by a gateway to) the IPv4 inside it, so that one must be public
+    too: 2002:7f00:1::1 is 6to4 for 127.0.0.1 although 2002::/16 itself counts as global.
+    """
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [a for a in found if a is not None]
+
+
+def _lookup_name(host: str) -> str:
+    """The name to resolve: one trailing dot dropped, so "127.0.0.1." and "localhost." are
+    checked as what they mean (safe: the connection goes to exactly the addresses checked),
+    and an IPv6 zone in its URL spelling (fe80::1%25eth0) as getaddrinfo spells it."""
+    if ":" in host:
+        return host.replace("%25", "%", 1)
+    return host.removesuffix(".")
+
+
 def resolve_public(host: str, port: int) -> list[tuple]:
     """getaddrinfo, refusing the whole host when any of its addresses is not public."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    infos = socket.getaddrinfo(_lookup_name(host), port, type=socket.SOCK_STREAM)
     for info in infos:
         ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         reason = refusal_reason(ip)

@@ -163,3 +163,71 @@ def test_it_refuses_non_public_addresses(address: str, reason: str) -> None:
 @pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111"])
 def test_it_accepts_public_addresses(address: str) -> None:
     assert refusal_reason(ipaddress.ip_address(address)) is None
+
+
+# Tricky spellings of non-public targets (the SSRF corpus). Each must be refused before any
+# connection, with HUB_ALLOW_PRIVATE_TARGETS off; the port is the live loopback receiver's, so
+# a form that slipped through to 127.0.0.1 would show up as a recorded request.
+SSRF_TARGETS = [
+    ("decimal IPv4", "http://2130706433:{port}/"),
+    ("octal IPv4", "http://0177.0.0.1:{port}/"),
+    ("hex IPv4", "http://0x7f.1:{port}/"),
+    ("hex IPv4, one number", "http://0x7f000001:{port}/"),
+    ("short IPv4", "http://127.1:{port}/"),
+    ("zero-padded IPv4", "http://127.000.000.001:{port}/"),
+    ("trailing dot after an IPv4", "http://127.0.0.1.:{port}/"),
+    ("localhost", "http://localhost:{port}/"),
+    ("localhost with a trailing dot", "http://localhost.:{port}/"),
+    ("localhost in capitals", "http://LOCALHOST:{port}/"),
+    ("userinfo before the real host", "http://example.com@127.0.0.1:{port}/"),
+    ("userinfo with a password", "http://example.com:443@127.0.0.1:{port}/"),
+    ("unspecified IPv4", "http://0.0.0.0:{port}/"),
+    ("zero", "http://0:{port}/"),
+    ("cloud metadata", "http://169.254.169.254/latest/meta-data/"),
+    ("link-local IPv4", "http://169.254.1.1:{port}/"),
+    ("private 10/8", "http://10.0.0.1:{port}/"),
+    ("private 172.16/12", "http://172.16.0.1:{port}/"),
+    ("private 192.168/16", "http://192.168.0.1:{port}/"),
+    ("shared address space", "http://100.64.0.1:{port}/"),
+    ("bracketed IPv6 loopback", "http://[::1]:{port}/"),
+    ("IPv6 unspecified", "http://[::]:{port}/"),
+    ("IPv4-mapped IPv6", "http://[::ffff:127.0.0.1]:{port}/"),
+    ("IPv4-mapped IPv6, hex", "http://[::ffff:7f00:1]:{port}/"),
+    ("NAT64", "http://[64:ff9b::7f00:1]:{port}/"),
+    ("NAT64 of a private address", "http://[64:ff9b::a00:1]:{port}/"),
+    ("6to4 of 127.0.0.1", "http://[2002:7f00:1::1]:{port}/"),
+    ("6to4 of 10.0.0.1", "http://[2002:a00:1::1]:{port}/"),
+    ("6to4 of the metadata address", "http://[2002:a9fe:a9fe::1]:{port}/"),
+    ("Teredo of 10.0.0.1", "http://[2001:0:a00:1::f5ff:fffe]:{port}/"),
+    ("scoped link-local IPv6", "http://[fe80::1%25eth0]:{port}/"),
+    ("link-local IPv6", "http://[fe80::1]:{port}/"),
+    ("unique-local IPv6", "http://[fc00::1]:{port}/"),
+    ("unique-local IPv6, fd", "http://[fd12:3456::1]:{port}/"),
+    ("AWS IPv6 metadata", "http://[fd00:ec2::254]/"),
+    ("multicast IPv6", "http://[ff02::1]:{port}/"),
+]
+
+
+@override_settings(HUB_ALLOW_PRIVATE_TARGETS=False)
+@pytest.mark.parametrize(("form", "url"), SSRF_TARGETS, ids=[f for f, _ in SSRF_TARGETS])
+def test_it_refuses_every_tricky_spelling_of_a_non_public_target(
+    receiver: Receiver, form: str, url: str
+) -> None:
+    result = send(method="GET", url=url.format(port=receiver.port), timeout=2)
+    assert (result.outcome, result.status) == (Outcome.FAIL, None), result.error
+    assert "refused target" in result.error
+    assert receiver.requests == []
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8", "2a00:1450:4001:81c::200e"],
+)
+def test_it_accepts_public_addresses_behind_ipv6_notations(address: str) -> None:
+    # Only the check: nothing here connects anywhere.
+    assert refusal_reason(ipaddress.ip_address(address)) is None
+
+
+def test_the_refusal_names_the_ipv4_address_inside_a_6to4_address() -> None:
+    reason = refusal_reason(ipaddress.ip_address("2002:7f00:1::1"))
+    assert reason == "a loopback address (127.0.0.1 inside it)"
