@@ -68,11 +68,13 @@ class LogFilter(django_filters.FilterSet):
 
     class Meta:
         model = WebhookLog
-        fields = ["status", "rule", "model", "event_code", "http_method", "delivery_id"]
+        fields = [
+            "status", "rule", "model", "record_id", "event_code", "http_method", "delivery_id",
+        ]  # fmt: skip
 
 
 class LogViewSet(viewsets.ReadOnlyModelViewSet):
-    """Delivery attempts, newest first. Filters: status, rule, model, event(_code), dates."""
+    """Delivery attempts, newest first. Filters: status, rule, model, record_id, event, dates."""
 
     queryset = WebhookLog.objects.all()
     filterset_class = LogFilter

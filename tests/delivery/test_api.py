@@ -103,3 +103,15 @@ def test_retrying_needs_the_change_permission(failed_once: WebhookRetry) -> None
 
 def test_the_api_needs_authentication(failed_once: WebhookRetry) -> None:
     assert APIClient().get("/api/logs/").status_code in (401, 403)
+
+
+def test_logs_are_filtered_by_record_id(
+    api: APIClient, receiver: Receiver, django_capture_on_commit_callbacks
+) -> None:
+    make_rule(url=receiver.url_for())
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(record_id=42)
+        emit(record_id=7, data={"id": 7, "name": "Deco Addict"})
+    assert api.get("/api/logs/").json()["count"] == 2
+    listed = api.get("/api/logs/", {"record_id": 7}).json()
+    assert [log["record_id"] for log in listed["results"]] == [7]
