@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from functools import partial
 
 from django.db import transaction
 from django.db.models import F
@@ -80,10 +79,21 @@ def create_deliveries(
     pending = [log for log in logs if log.status == LogStatus.PENDING]
     sync_ids = [log.pk for log in pending if log.rule.dispatch_mode == DispatchMode.SYNC]
     async_ids = [log.pk for log in pending if log.rule.dispatch_mode != DispatchMode.SYNC]
-    # robust: the event is committed either way; a failed hand-off is what the lost-task
-    # sweep is for, it must not turn a recorded event into an exception for the caller.
     if sync_ids:
-        transaction.on_commit(partial(sending.deliver, sync_ids), robust=True)
-    if async_ids:
-        transaction.on_commit(partial(queue.enqueue, async_ids), robust=True)
+        _send_on_commit(sync_ids)
+    queue.enqueue_on_commit(async_ids)  # never raises: a broker outage is the sweep's job
     return logs
+
+
+def _send_on_commit(log_ids: list[int]) -> None:
+    """Send sync deliveries inline once the transaction commits.
+
+    robust: the event is committed either way; a failed send is what the lost-task sweep is
+    for, it must neither turn a recorded event into an error for the caller nor skip the
+    transaction's other callbacks. A named function, not a partial: Django's robust handler
+    logs the callback's ``__qualname__``."""
+
+    def send_sync_deliveries() -> None:
+        sending.deliver(log_ids)
+
+    transaction.on_commit(send_sync_deliveries, robust=True)

@@ -12,9 +12,6 @@ parked log whose line is clear: a lost hand-over costs at most a minute, never a
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
-
-from django.db import transaction
 
 from delivery import queue
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
@@ -54,7 +51,7 @@ def release(*, rule_id: int | None, record_id: int | None) -> None:
     first = parked.order_by("event_id", "id").values_list("id", flat=True).first()
     # Conditional on still being parked: a log some worker is sending has error "".
     if first and parked.filter(pk=first).update(claimed_at=None, error=""):
-        transaction.on_commit(partial(queue.enqueue, [first]), robust=True)
+        queue.enqueue_on_commit([first])
 
 
 def release_unblocked(*, limit: int = 200) -> list[int]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from hub.lib import queue as tasks
+from hub.lib import queue
 
 CHUNK = 50  # log ids per task: amortises the queue round trip without starving other workers
 # Per-task timeout (django-q2 aborts a task that runs longer). It fits one attempt at the
@@ -13,14 +14,24 @@ CHUNK = 50  # log ids per task: amortises the queue round trip without starving 
 TASK_TIMEOUT = 300
 
 
-def enqueue(log_ids: Iterable[int]) -> int:
-    """Queue `delivery.tasks.deliver` for the ids; returns the number of tasks queued."""
+def _chunks(log_ids: Iterable[int], put: Callable[..., Any]) -> int:
     ids = sorted(set(log_ids))
     for start in range(0, len(ids), CHUNK):
-        tasks.enqueue(
+        put(
             "delivery.tasks.deliver",
             ids[start : start + CHUNK],
             group="delivery",
             timeout=TASK_TIMEOUT,
         )
     return (len(ids) + CHUNK - 1) // CHUNK
+
+
+def enqueue(log_ids: Iterable[int]) -> int:
+    """Queue `delivery.tasks.deliver` for the ids now; returns the number of tasks handed over.
+    A broker outage is logged, not raised: the lost-task sweep queues pending logs again."""
+    return _chunks(log_ids, queue.enqueue)
+
+
+def enqueue_on_commit(log_ids: Iterable[int]) -> int:
+    """The same, once the current transaction commits (nothing goes out for a rollback)."""
+    return _chunks(log_ids, queue.enqueue_on_commit)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F
@@ -155,7 +154,7 @@ def start_attempts(retries: Sequence[WebhookRetry], *, now: datetime) -> list[in
     )
     logs = WebhookLog.objects.bulk_create([_next_attempt(latest[r.delivery_id], r) for r in live])
     ids = [log.pk for log in logs]
-    transaction.on_commit(partial(queue.enqueue, ids), robust=True)
+    queue.enqueue_on_commit(ids)
     return ids
 
 

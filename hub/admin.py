@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
-from django_q.tasks import async_task
 
+from hub.lib import queue
 from hub.models import EventHistory, ModelHook, OdooConnection, RecordSnapshot
 from hub.odoo import state
 from hub.odoo.client import OdooClient, OdooError
@@ -23,6 +23,7 @@ from hub.odoo.forms import ModelHookForm, OdooConnectionForm, PreviewForm
 from hub.odoo.preview import PreviewError, preview_record
 
 FIELD_PICKER_JS = ("hub/field_picker.js",)
+NOT_QUEUED = "The task queue is unavailable: nothing was queued. Try again later."
 
 
 def pretty(value: Any) -> str:
@@ -107,8 +108,13 @@ class OdooConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for conn in queryset:
-            async_task("hub.odoo.tasks.poll_connection", conn.pk, group="odoo-poll")
+        queued = [
+            queue.enqueue("hub.odoo.tasks.poll_connection", conn.pk, group="odoo-poll")
+            for conn in queryset
+        ]
+        if None in queued:
+            self.message_user(request, NOT_QUEUED, messages.ERROR)
+            return
         self.message_user(
             request,
             f"Poll queued for {queryset.count()} connection(s); see the hooks' last result.",
@@ -215,22 +221,26 @@ class ModelHookAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll now (and look for deletions)", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        async_task(
+        if not queue.enqueue(
             "hub.odoo.tasks.poll_hooks",
             list(queryset.values_list("pk", flat=True)),
             group="odoo-poll",
-        )
+        ):
+            self.message_user(request, NOT_QUEUED, messages.ERROR)
+            return
         self.message_user(request, f"Poll queued for {queryset.count()} hook(s).")
 
     @admin.action(
         description="Backfill: emit create for every matching record", permissions=["change"]
     )
     def backfill(self, request: HttpRequest, queryset: QuerySet) -> None:
-        async_task(
+        if not queue.enqueue(
             "hub.odoo.tasks.backfill_hooks",
             list(queryset.values_list("pk", flat=True)),
             group="odoo-backfill",
-        )
+        ):
+            self.message_user(request, NOT_QUEUED, messages.ERROR)
+            return
         self.message_user(request, f"Backfill queued for {queryset.count()} hook(s).")
 
     @admin.action(

@@ -21,7 +21,7 @@ from inbound import conf, limits
 from inbound.handlers import get_handler
 from inbound.handlers.base import Context
 from inbound.models import IncomingWebhook, ProcessingState
-from inbound.services import enqueue
+from inbound.services import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 S = ProcessingState
@@ -112,7 +112,7 @@ def reprocess(*, incoming_id: int) -> bool:
             enqueued_at=timezone.now(),
         )
         if updated:
-            transaction.on_commit(lambda: enqueue(incoming_id), robust=True)
+            enqueue_on_commit(incoming_id)
     return bool(updated)
 
 
@@ -126,7 +126,7 @@ def _requeue(filter_q: Q, fresh: dict[str, Any]) -> int:
     )
     for pk in ids:
         if IncomingWebhook.objects.filter(filter_q, pk=pk).update(**fresh):
-            transaction.on_commit(lambda pk=pk: enqueue(pk), robust=True)
+            enqueue_on_commit(pk)
             count += 1
     return count
 

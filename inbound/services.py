@@ -9,14 +9,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hub.crypto import split_secrets
-from hub.lib import queue as tasks
+from hub.lib import queue
 from hub.lib.nul import scrub_nul
 from inbound import conf, limits
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
@@ -91,9 +90,12 @@ def _reject(source: InboundSource, req: Received, status: int, reason: str, **kw
     )
 
 
-def enqueue(incoming_id: int) -> None:
-    # One broker per thread (hub.lib.queue), not a new Redis connection per request.
-    tasks.enqueue("inbound.tasks.process_incoming", incoming_id, task_name=f"inbound-{incoming_id}")
+def enqueue_on_commit(incoming_id: int) -> None:
+    """Queue the handler run once the row is committed. Never raises: when the broker is down
+    the row stays "received" and the sweep queues it again (hub.lib.queue)."""
+    queue.enqueue_on_commit(
+        "inbound.tasks.process_incoming", incoming_id, task_name=f"inbound-{incoming_id}"
+    )
 
 
 def _insert(
@@ -113,9 +115,7 @@ def _insert(
                 response_status=202,
                 enqueued_at=timezone.now(),
             )
-            # robust: a broker hiccup must not turn a stored request into a 500; the sweep
-            # enqueues "received" rows whose task never ran.
-            transaction.on_commit(partial(enqueue, row.pk), robust=True)
+            enqueue_on_commit(row.pk)
     except IntegrityError:
         if key is None:
             raise

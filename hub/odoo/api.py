@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django_q.tasks import async_task
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,6 +14,7 @@ from rest_framework.response import Response
 from hub.api.permissions import ModelPermissions
 from hub.api.routers import router
 from hub.crypto import token_hash
+from hub.lib import queue
 from hub.models import STANDARD_EVENTS, EventHistory, ModelHook, OdooConnection
 from hub.odoo import state
 from hub.odoo.client import OdooError
@@ -23,6 +23,16 @@ from rules.domain import DomainError, parse_domain
 
 PASSWORD = {"input_type": "password"}
 Queued = inline_serializer("PollQueued", {"queued": serializers.BooleanField()})
+
+
+def _queued(task_id: str | None) -> Response:
+    """202 once the task is on the broker; 503 when the broker is down (nothing was queued)."""
+    if task_id is None:
+        return Response(
+            {"queued": False, "error": "the task queue is unavailable; try again later"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
 
 
 class OdooConnectionSerializer(serializers.ModelSerializer):
@@ -212,8 +222,9 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def poll(self, request: Request, pk: str | None = None) -> Response:
         """Queue a poll of every active hook of the connection."""
-        async_task("hub.odoo.tasks.poll_connection", self.get_object().pk, group="odoo-poll")
-        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+        return _queued(
+            queue.enqueue("hub.odoo.tasks.poll_connection", self.get_object().pk, group="odoo-poll")
+        )
 
     @extend_schema(
         request=None,
@@ -235,15 +246,19 @@ class ModelHookViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def poll(self, request: Request, pk: str | None = None) -> Response:
         """Queue a poll of this hook (deletions are looked for too)."""
-        async_task("hub.odoo.tasks.poll_hooks", [self.get_object().pk], group="odoo-poll")
-        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+        return _queued(
+            queue.enqueue("hub.odoo.tasks.poll_hooks", [self.get_object().pk], group="odoo-poll")
+        )
 
     @extend_schema(request=None, responses={202: Queued})
     @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def backfill(self, request: Request, pk: str | None = None) -> Response:
         """Queue a backfill: a create event for every record matching the hook."""
-        async_task("hub.odoo.tasks.backfill_hooks", [self.get_object().pk], group="odoo-backfill")
-        return Response({"queued": True}, status=status.HTTP_202_ACCEPTED)
+        return _queued(
+            queue.enqueue(
+                "hub.odoo.tasks.backfill_hooks", [self.get_object().pk], group="odoo-backfill"
+            )
+        )
 
     @extend_schema(
         request=PreviewRequest,

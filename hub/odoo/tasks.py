@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django_q.tasks import async_task
-
+from hub.lib import queue
 from hub.odoo import services
 from hub.odoo.poller import PollResult
 
@@ -19,7 +18,7 @@ def dispatch_polls(*, now: datetime | None = None) -> int:
     """Every minute: enqueue one poll per active connection whose poll is due."""
     claimed = services.claim_due_connections(now=now, slack=DISPATCH_SLACK)
     for connection_id in claimed:
-        async_task("hub.odoo.tasks.poll_connection", connection_id, group="odoo-poll")
+        queue.enqueue("hub.odoo.tasks.poll_connection", connection_id, group="odoo-poll")
     return len(claimed)
 
 
