@@ -222,6 +222,7 @@ def send(
     body: bytes | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     allow_private: bool | None = None,
+    max_bytes: int = MAX_BODY_BYTES,
 ) -> HttpResult:
     """Send one request; transport errors come back classified, never raised."""
     if allow_private is None:
@@ -250,7 +251,7 @@ def send(
         return HttpResult(Outcome.RETRY, error=f"connection error: {exc}", duration_ms=_ms(started))
     with response:
         try:
-            raw, truncated = _read_capped(response, deadline=started + timeout)
+            raw, truncated = _read_capped(response, deadline=started + timeout, max_bytes=max_bytes)
         except (requests.RequestException, OSError, TimeoutError) as exc:
             raw, truncated = b"", False
             error = f"error reading the response body: {exc}"
@@ -273,11 +274,13 @@ def send(
     )
 
 
-def _read_capped(response: requests.Response, *, deadline: float) -> tuple[bytes, bool]:
-    """Read at most MAX_BODY_BYTES (undecoded: no decompression bombs), within the deadline."""
+def _read_capped(
+    response: requests.Response, *, deadline: float, max_bytes: int = MAX_BODY_BYTES
+) -> tuple[bytes, bool]:
+    """Read at most max_bytes (undecoded: no decompression bombs), within the deadline."""
     chunks: list[bytes] = []
     size = 0
-    while size <= MAX_BODY_BYTES:
+    while size <= max_bytes:
         if time.monotonic() > deadline:
             raise TimeoutError("response body not read before the timeout")
         chunk = response.raw.read(_CHUNK, decode_content=False)
@@ -286,7 +289,7 @@ def _read_capped(response: requests.Response, *, deadline: float) -> tuple[bytes
         chunks.append(chunk)
         size += len(chunk)
     # Unread rest: closing the response drops this connection instead of draining it.
-    return b"".join(chunks)[:MAX_BODY_BYTES], True
+    return b"".join(chunks)[:max_bytes], True
 
 
 def _ms(started: float) -> int:
