@@ -41,6 +41,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: /healthz, /readyz and /metrics answer before the host check, sessions and CSRF
+    # (probes and scrapers call by IP address, every second).
+    "hub.ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -147,6 +150,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The three standard event codes appear as a list and as a single choice: one schema name.
+    "ENUM_NAME_OVERRIDES": {"StandardEventEnum": "hub.models.STANDARD_EVENTS"},
 }
 
 # --- Queue (django-q2) ------------------------------------------------------------------------
@@ -179,7 +184,11 @@ HUB_ALLOW_PRIVATE_TARGETS = env.bool("HUB_ALLOW_PRIVATE_TARGETS", default=False)
 HUB_INBOUND_MAX_BYTES = env.int("HUB_INBOUND_MAX_BYTES", default=1024 * 1024)
 HUB_LOG_RETENTION_DAYS = env.int("HUB_LOG_RETENTION_DAYS", default=30)
 HUB_FAILED_LOG_RETENTION_DAYS = env.int("HUB_FAILED_LOG_RETENTION_DAYS", default=90)
-HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="http://127.0.0.1:8000")
+# The port the web server listens on (`make run`, `manage.py serve`); the public URL follows it
+# unless HUB_PUBLIC_URL is set (behind a proxy: the proxy's URL).
+HUB_PORT = env.int("HUB_PORT", default=8000)
+HUB_BIND = env.str("HUB_BIND", default="127.0.0.1")
+HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="") or f"http://127.0.0.1:{HUB_PORT}"
 # Inbound: rejected requests are stored capped (per source per minute, newest N kept, body prefix).
 HUB_INBOUND_REJECTED_PER_MINUTE = env.int("HUB_INBOUND_REJECTED_PER_MINUTE", default=20)
 HUB_INBOUND_REJECTED_KEEP = env.int("HUB_INBOUND_REJECTED_KEEP", default=1000)
@@ -200,6 +209,23 @@ HUB_TRANSFORM_HOOKS = env.list("HUB_TRANSFORM_HOOKS", default=[])
 HUB_INBOUND_HANDLERS = env.list("HUB_INBOUND_HANDLERS", default=[])
 HUB_OPS_EMAIL = env.str("HUB_OPS_EMAIL", default="")
 HUB_OPS_WEBHOOK_URL = env.str("HUB_OPS_WEBHOOK_URL", default="")
+
+# --- Operations (docs/operations.md) --------------------------------------------------------
+# Production process set (`manage.py serve`): gunicorn workers x threads (= the web role's
+# database connections), seconds a process gets to stop before it is killed.
+HUB_WEB_WORKERS = env.int("HUB_WEB_WORKERS", default=2)
+HUB_WEB_THREADS = env.int("HUB_WEB_THREADS", default=4)
+HUB_WEB_TIMEOUT = env.int("HUB_WEB_TIMEOUT", default=30)
+HUB_STOP_GRACE = env.float("HUB_STOP_GRACE", default=4.0)
+# Private webhook targets in production need this second, explicit switch.
+HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION = env.bool(
+    "HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION", default=False
+)
+# /metrics: a bearer token, or client addresses/networks allowed without one.
+HUB_METRICS_TOKEN = env.str("HUB_METRICS_TOKEN", default="")
+HUB_METRICS_ALLOW = env.list("HUB_METRICS_ALLOW", default=["127.0.0.1", "::1"])
+# Window (s) of the "recent" metrics: attempt latency histogram, inbound requests.
+HUB_METRICS_WINDOW = env.int("HUB_METRICS_WINDOW", default=3600)
 
 EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"

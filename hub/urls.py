@@ -1,4 +1,4 @@
-"""URL map: admin, API (+ schema and docs), inbound webhooks, dashboard, Odoo push endpoint."""
+"""URL map: admin, API (+ schema and docs), inbound webhooks, dashboard, Odoo push, ops probes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import importlib
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from hub.api.routers import router
+from hub.api.schema import SchemaView
+from hub.ops import views as ops_views
 
 # Each app registers its viewsets on the shared router when its api module is imported.
 for _app in ("hub.odoo", "rules", "delivery", "inbound"):
@@ -16,10 +18,14 @@ for _app in ("hub.odoo", "rules", "delivery", "inbound"):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(router.urls)),
     path("webhook/", include("inbound.urls")),
     path("webhook/dashboard/", include("dashboard.urls")),
     path("odoo/", include("hub.odoo.urls")),
+    # Normally answered by hub.ops.middleware.ProbeMiddleware first; named here for reverse().
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
 ]

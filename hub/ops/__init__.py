@@ -1,0 +1,1 @@
+"""Operations: production process set, health and readiness probes, metrics, the doctor."""
