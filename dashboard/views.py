@@ -7,6 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.renderers import JSONRenderer
@@ -14,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from dashboard.schema import PARAMETERS, DashboardDataSerializer
 from dashboard.selectors import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -33,6 +35,11 @@ class DashboardDataView(APIView):
     permission_classes = [IsAdminUser]
     renderer_classes = [JSONRenderer]
 
+    @extend_schema(
+        operation_id="dashboard_data",
+        parameters=PARAMETERS,
+        responses={200: DashboardDataSerializer, 400: dict[str, str]},
+    )
     def get(self, request: Request) -> Response:
         try:
             params = parse_params(request.query_params)
