@@ -32,8 +32,10 @@ class Command(BaseCommand):
         children = [
             subprocess.Popen(cmd, start_new_session=True)  # noqa: S603
             for cmd in (
-                [*manage, "runserver", f"{addr}:{port}", "--noreload"],
-                [*manage, "qcluster"],
+                # This command ran the system checks already: the children skip them, so a
+                # warning (the development encryption key) is printed once, not three times.
+                [*manage, "runserver", f"{addr}:{port}", "--noreload", "--skip-checks"],
+                [*manage, "qcluster", "--skip-checks"],
             )
         ]
         # Explicit handlers: a shell starts background jobs with SIGINT ignored.
