@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.validators import slug_re
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -153,7 +154,9 @@ def _accept(
 
 
 def find_source(slug: str | None) -> InboundSource | None:
-    if not slug or len(slug) > 100:
+    # Checked against the slug alphabet before any query: a NUL (?source=%00) or other odd
+    # characters never reach the database (PostgreSQL refuses NUL in a string literal).
+    if not slug or len(slug) > 100 or not slug_re.match(slug):
         return None
     return InboundSource.objects.filter(slug=slug).first()
 
