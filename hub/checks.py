@@ -1,4 +1,4 @@
-"""System checks for misconfiguration (hub.E001, ...)."""
+"""System checks for misconfiguration (hub.E001, ...); `check --deploy` adds the production ones."""
 
 from __future__ import annotations
 
@@ -52,4 +52,55 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list:
 def check_secret_key(app_configs: Any = None, **kwargs: Any) -> list:
     if not settings.DEBUG and settings.SECRET_KEY.startswith("dev-insecure"):
         return [Error("DJANGO_SECRET_KEY is not set and DEBUG is off.", id="hub.E003")]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_private_targets(app_configs: Any = None, **kwargs: Any) -> list:
+    from hub.ops.safety import private_targets_unsafe
+
+    if not private_targets_unsafe():
+        return []
+    return [
+        Error(
+            "HUB_ALLOW_PRIVATE_TARGETS is on: webhooks may reach internal addresses.",
+            hint="Unset it for production, or also set HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION=1 "
+            "if internal targets are intended.",
+            id="hub.E004",
+        )
+    ]
+
+
+@register()
+def check_queue_timeouts(app_configs: Any = None, **kwargs: Any) -> list:
+    timeout = settings.Q_CLUSTER.get("timeout")
+    retry = settings.Q_CLUSTER.get("retry")
+    if timeout is None or retry is None or timeout < retry:
+        return []
+    return [
+        Error(
+            f"Q_CLUSTER timeout ({timeout} s) is not below its retry ({retry} s): a slow task "
+            "would be handed to a second worker while the first still runs it.",
+            hint="Keep Q_CLUSTER['timeout'] smaller than Q_CLUSTER['retry'].",
+            id="hub.E005",
+        )
+    ]
+
+
+@register()
+def check_metrics_allow(app_configs: Any = None, **kwargs: Any) -> list:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from hub.ops.access import allowed_networks
+
+    try:
+        allowed_networks(tuple(settings.HUB_METRICS_ALLOW))
+    except ImproperlyConfigured as exc:
+        return [
+            Error(
+                str(exc),
+                hint="List addresses or networks, e.g. 127.0.0.1,::1,10.0.0.0/8.",
+                id="hub.E006",
+            )
+        ]
     return []
