@@ -1,4 +1,6 @@
-"""A fake Odoo speaking real XML-RPC on 127.0.0.1 (/xmlrpc/2/common and /xmlrpc/2/object).
+"""A fake Odoo on 127.0.0.1 speaking real XML-RPC (/xmlrpc/2/common, /xmlrpc/2/object) and, as
+Odoo 19+ does, JSON-2 (POST /json/2/<model>/<method>, GET /web/version) with Odoo's statuses
+and error bodies; `FakeOdoo(xmlrpc=False)` answers 404 on /xmlrpc/* as a server without it.
 
 Behaviours scripted by tests: faults 1-4, second-resolution write_date with microseconds kept
 internally, several writes in one second (freeze/tick the clock), a late-committing transaction
@@ -6,12 +8,17 @@ with an early write_date (`begin()` ... `commit()`), archived records, deletes, 
 19 datetime `>` semantics (`version=`), a down server (`set_down("500" | "reset" | "hang" |
 "refuse")`), a raw response body, call and connection counting.
 
+JSON-2 errors: 401 bad key, 403 access, 404 unknown model or method (or database), 422 user,
+validation and missing-record errors, 500 other exceptions; the body is Odoo's
+``{name, message, arguments, context, debug}``.
+
 Fixtures (exposed to a test package with ``pytest_plugins = ["tests.fakes.odoo"]``):
 ``fake_odoo`` (a started server) and ``odoo_conn`` (an OdooConnection row pointing at it).
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -43,7 +50,7 @@ USERS = {
 
 @dataclass(frozen=True)
 class Call:
-    service: str  # "common" or "object"
+    service: str  # "common" or "object" (XML-RPC), "json2", or "web" (GET /web/version)
     method: str  # version / authenticate / execute_kw
     model: str = ""
     odoo_method: str = ""  # search_read, read, ...
@@ -76,21 +83,78 @@ class _Handler(SimpleXMLRPCRequestHandler):
         super().setup()
         self.server.fake.connections_opened += 1
 
-    def do_POST(self) -> None:  # noqa: N802
+    def _down(self) -> bool:
+        """Apply the scripted failure mode; True when the request got its (non-)answer."""
         fake: FakeOdoo = self.server.fake
         if fake.mode == "hang":
             fake.release.wait(fake.hang_seconds)
         if fake.mode == "500":
             self._reply(500, b"<html><body>Internal Server Error</body></html>", "text/html")
-            return
+            return True
         if fake.mode == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
-            return
+            return True
         if fake.raw_response is not None:
             self._reply(200, fake.raw_response, "text/xml")
+            return True
+        return False
+
+    def do_POST(self) -> None:  # noqa: N802
+        fake: FakeOdoo = self.server.fake
+        if self._down():
+            return
+        if self.path.startswith("/json/2/") and fake.store.major >= 19:
+            self._json2(fake)
+            return
+        if not fake.xmlrpc or not self.path.startswith("/xmlrpc/"):
+            self._reply(404, b"<html><body>404: Not Found</body></html>", "text/html")
             return
         super().do_POST()
+
+    def do_GET(self) -> None:  # noqa: N802
+        fake: FakeOdoo = self.server.fake
+        if self._down():
+            return
+        if self.path.split("?")[0] != "/web/version":
+            self._reply(404, b"<html><body>404: Not Found</body></html>", "text/html")
+            return
+        fake.record_call(Call("web", "version"))
+        info = fake.version()
+        body = {"version": info["server_version"], "version_info": info["server_version_info"]}
+        self._reply(200, json.dumps(body).encode(), "application/json")
+
+    def _json2(self, fake: FakeOdoo) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        _root, _json, _two, model, method = ([*self.path.split("?")[0].split("/"), "", ""])[:5]
+        try:
+            params = json.loads(raw or b"{}")
+            if not isinstance(params, dict):
+                raise OdooFault(2, "the body must be a JSON object", name=BAD_REQUEST)
+            status, body = (
+                200,
+                fake.json2(
+                    model,
+                    method,
+                    params,
+                    self.headers.get("Authorization", ""),
+                    self.headers.get("X-Odoo-Database", ""),
+                ),
+            )
+        except ValueError:
+            status, body = _json2_error(OdooFault(2, "invalid JSON", name=BAD_REQUEST))
+        except OdooFault as exc:
+            status, body = _json2_error(exc)
+        self._send_json(status, body)
+
+    def _send_json(self, status: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _reply(self, status: int, body: bytes, content_type: str) -> None:
         self.rfile.read(int(self.headers.get("content-length") or 0))
@@ -102,6 +166,25 @@ class _Handler(SimpleXMLRPCRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
+
+
+BAD_REQUEST = "werkzeug.exceptions.BadRequest"
+NOT_FOUND = "werkzeug.exceptions.NotFound"
+UNAUTHORIZED = "werkzeug.exceptions.Unauthorized"
+
+
+def _json2_error(exc: OdooFault) -> tuple[int, dict[str, Any]]:
+    """Odoo 19's JSON-2 error answer: the status by exception, the serialised exception."""
+    if exc.name == NOT_FOUND:
+        status = 404
+    elif exc.name == BAD_REQUEST:
+        status = 400
+    else:
+        status = {1: 500, 2: 422, 3: 401, 4: 403}.get(exc.code, 500)
+    message = getattr(exc, "short", "") or exc.message
+    debug = exc.message if exc.code == 1 else ""
+    body = {"name": exc.name, "message": message, "arguments": [message], "context": {}}
+    return status, {**body, "debug": debug}
 
 
 class _Server(ThreadingMixIn, MultiPathXMLRPCServer):
@@ -139,8 +222,9 @@ class LateTransaction:
 
 
 class FakeOdoo:
-    def __init__(self, *, version: str = "17.0") -> None:
+    def __init__(self, *, version: str = "17.0", xmlrpc: bool = True) -> None:
         self.store = Store(version=version)
+        self.xmlrpc = xmlrpc  # False: 404 on /xmlrpc/*, as an Odoo that removed it
         self.db = DB
         self.calls: list[Call] = []
         self.connections_opened = 0
@@ -206,6 +290,11 @@ class FakeOdoo:
             and (model is None or c.model == model)
         )
 
+    def record_call(self, call: Call) -> None:
+        self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
+
     def reset_calls(self) -> None:
         self.calls.clear()
 
@@ -243,10 +332,7 @@ class FakeOdoo:
     def dispatch(self, service: str, method: str, params: list) -> Any:
         model = params[3] if service == "object" and len(params) > 4 else ""
         odoo_method = params[4] if service == "object" and len(params) > 4 else ""
-        call = Call(service, method, model, odoo_method)
-        self.calls.append(call)
-        if self.on_call is not None:
-            self.on_call(call)
+        self.record_call(Call(service, method, model, odoo_method))
         if service == "common":
             if method == "version":
                 return self.version()
@@ -310,7 +396,32 @@ class FakeOdoo:
         kwargs = kwargs or {}
         return impl(model, list(args or []), kwargs, kwargs.get("context") or {}, uid)
 
+    def json2(self, model: str, method: str, params: dict, authorization: str, db: str) -> Any:
+        """One JSON-2 call: bearer API key, named parameters plus `ids` and `context`."""
+        self.record_call(Call("json2", method, model, method))
+        scheme, _, key = authorization.partition(" ")
+        uid = next(
+            (u for u, user in USERS.items() if key and key in user["api_keys"]),
+            None,
+        )
+        if scheme.lower() != "bearer" or uid is None:
+            raise OdooFault(3, "Invalid apikey", name=UNAUTHORIZED)
+        if db and db != self.db:
+            raise OdooFault(2, f"database {db!r} not found", name=NOT_FOUND)
+        impl = getattr(self, f"_m_{method}", None)
+        if model not in self.store.schema or impl is None:
+            raise OdooFault(2, f"the model {model!r} has no method {method!r}", name=NOT_FOUND)
+        self.store.check_access(model)
+        context = params.pop("context", None) or {}
+        result = impl(model, [], params, context, uid)
+        if method == "create":
+            return result if isinstance(result, list) else [result]  # a recordset: its ids
+        return result
+
     # --- ORM methods ---------------------------------------------------------------------------
+    def _m_context_get(self, model: str, args: list, kw: dict, ctx: dict, uid: int) -> dict:
+        return {"lang": "en_US", "tz": "Europe/Brussels", "uid": uid}
+
     def _m_search(self, model: str, args: list, kw: dict, ctx: dict, uid: int) -> list[int]:
         b = _bind(args, kw, ("domain", "offset", "limit", "order"), {"offset": 0})
         return self.store.search(
@@ -384,16 +495,27 @@ class FakeOdoo:
 
 
 # --- pytest fixtures ---------------------------------------------------------------------------
+# Odoo versions and transports the connector suites run against (see tests/odoo/conftest.py).
+FLAVOURS = ("16.0-xmlrpc", "17.0-xmlrpc", "18.0-xmlrpc", "19.0-json2")
+
+
+def make_fake(flavour: str = "17.0-xmlrpc") -> FakeOdoo:
+    """ "19.0-json2": an Odoo 19 with XML-RPC turned off; the others speak XML-RPC only."""
+    version, _, transport = flavour.partition("-")
+    return FakeOdoo(version=version, xmlrpc=transport != "json2")
+
+
 @pytest.fixture
-def fake_odoo() -> Iterator[FakeOdoo]:
-    fake = FakeOdoo().start()
+def fake_odoo(request: pytest.FixtureRequest) -> Iterator[FakeOdoo]:
+    fake = make_fake(getattr(request, "param", "17.0-xmlrpc")).start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
 def odoo_conn(db: Any, fake_odoo: FakeOdoo) -> Any:
-    """An OdooConnection row for the fake server, logged in as the hub's own Odoo user."""
+    """An OdooConnection row for the fake server, logged in as the hub's own Odoo user (with
+    an API key when the fake speaks JSON-2 only, since JSON-2 takes nothing else)."""
     from hub.models import OdooConnection
 
     return OdooConnection.objects.create(
@@ -402,8 +524,19 @@ def odoo_conn(db: Any, fake_odoo: FakeOdoo) -> Any:
         database=DB,
         username=HUB_LOGIN,
         password=HUB_PASSWORD,
+        api_key="" if fake_odoo.xmlrpc else HUB_API_KEY,
         timeout=5,
     )
 
 
-__all__ = ["ADMIN_UID", "HUB_UID", "Call", "FakeOdoo", "Fault", "fake_odoo", "odoo_conn"]
+__all__ = [
+    "ADMIN_UID",
+    "FLAVOURS",
+    "HUB_UID",
+    "Call",
+    "FakeOdoo",
+    "Fault",
+    "fake_odoo",
+    "make_fake",
+    "odoo_conn",
+]

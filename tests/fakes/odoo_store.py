@@ -25,12 +25,20 @@ class Field:
 
 
 class OdooFault(Exception):
-    """Raised inside the store; the server turns it into an XML-RPC Fault with this code."""
+    """Raised inside the store; the server turns it into an XML-RPC Fault with this code, or a
+    JSON-2 error body with this exception name (Odoo's `module.Class`)."""
 
-    def __init__(self, code: int, message: str) -> None:
+    NAMES = {
+        2: "odoo.exceptions.UserError",
+        3: "odoo.exceptions.AccessDenied",
+        4: "odoo.exceptions.AccessError",
+    }
+
+    def __init__(self, code: int, message: str, *, name: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.name = name or self.NAMES.get(code, "builtins.Exception")
 
     def fault(self) -> Fault:
         return Fault(self.code, self.message)
@@ -39,7 +47,10 @@ class OdooFault(Exception):
 def server_error(exc_type: str, message: str) -> OdooFault:
     """Odoo's code 1: the formatted traceback of an unexpected exception."""
     text = "".join(traceback.format_stack(limit=2)) + f"{exc_type}: {message}\n"
-    return OdooFault(1, "Traceback (most recent call last):\n" + text)
+    name = exc_type if "." in exc_type else f"builtins.{exc_type}"
+    fault = OdooFault(1, "Traceback (most recent call last):\n" + text, name=name)
+    fault.short = message  # JSON-2 sends the message and the traceback apart
+    return fault
 
 
 def fmt_dt(value: datetime) -> str:
@@ -166,8 +177,10 @@ class Store:
                 if field.required and not vals.get(name):
                     raise OdooFault(
                         2,
-                        "The operation cannot be completed:\n- Create/update: a mandatory field "
-                        f"is not set.\n- Delete: another model requires the record being deleted."
+                        name="odoo.exceptions.ValidationError",
+                        message="The operation cannot be completed:\n- Create/update: a "
+                        "mandatory field is not set.\n- Delete: another model requires the "
+                        "record being deleted."
                         f"\n\nModel: {model}, Field: {name}",
                     )
             rid = rid or self.alloc_id(model)
@@ -201,6 +214,7 @@ class Store:
                     2,
                     "Record does not exist or has been deleted.\n"
                     f"(Record: {model}({', '.join(map(str, missing))},), User: {uid})",
+                    name="odoo.exceptions.MissingError",
                 )
             when = at or self.now()
             for rid in ids:
