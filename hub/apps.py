@@ -19,7 +19,13 @@ class HubConfig(AppConfig):
     verbose_name = "Odoo connections and events"
 
     def ready(self) -> None:
+        from django.contrib import admin
+        from django.urls import reverse_lazy
+
         from hub import checks  # noqa: F401
+
+        # The admin's "View site" link: the hub's own page is the dashboard (/ has no page).
+        admin.site.site_url = reverse_lazy("dashboard:index")
 
         # Idempotent: `migrate` leaves every schedule in place, created or updated.
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="hub.ensure_schedules")

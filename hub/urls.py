@@ -5,7 +5,9 @@ from __future__ import annotations
 import importlib
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerView
 
 from hub.api.routers import router
@@ -18,6 +20,8 @@ for _app in ("hub.odoo", "rules", "delivery", "inbound"):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that name no icon (the API's own pages).
+    path("favicon.ico", RedirectView.as_view(url=static("hub/favicon.svg"), permanent=True)),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include(router.urls)),
