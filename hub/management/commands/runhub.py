@@ -11,6 +11,7 @@ import sys
 import time
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -21,26 +22,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default=os.environ.get("HUB_ADDR", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
+        parser.add_argument("--port", type=int, default=settings.HUB_PORT)
 
     def handle(self, *args: Any, addr: str, port: int, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)  # also ensures the schedules
         self._ensure_admin()
         manage = [sys.executable, "manage.py"]
+        # Explicit handlers, set before the children start: a shell starts background jobs
+        # with SIGINT ignored, and a child inherits an ignored signal (the web server then
+        # ignored the stop and was killed after the grace) but not a handler.
+        signal.signal(signal.SIGINT, _raise_interrupt)
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+        # The children read the port from the environment: the public URL default follows it.
+        env = {**os.environ, "HUB_PORT": str(port)}
+        # The development server runs a thread per client connection: a persistent database
+        # connection per thread would pile up (one per keep-alive client), so it closes its
+        # connection after each request. The workers keep theirs (a fixed number of processes).
+        web_env = {**env, "DJANGO_CONN_MAX_AGE": "0"}
         # Each child leads its own process group, so stopping reaches the cluster's workers too
         # and nothing is left behind (a terminal's Ctrl-C only reaches the foreground group).
         children = [
-            subprocess.Popen(cmd, start_new_session=True)  # noqa: S603
-            for cmd in (
+            subprocess.Popen(cmd, env=child_env, start_new_session=True)  # noqa: S603
+            for cmd, child_env in (
                 # This command ran the system checks already: the children skip them, so a
                 # warning (the development encryption key) is printed once, not three times.
-                [*manage, "runserver", f"{addr}:{port}", "--noreload", "--skip-checks"],
-                [*manage, "qcluster", "--skip-checks"],
+                ([*manage, "runserver", f"{addr}:{port}", "--noreload", "--skip-checks"], web_env),
+                ([*manage, "qcluster", "--skip-checks"], env),
             )
         ]
-        # Explicit handlers: a shell starts background jobs with SIGINT ignored.
-        signal.signal(signal.SIGINT, _raise_interrupt)
-        signal.signal(signal.SIGTERM, _raise_interrupt)
         base = f"http://{addr}:{port}"
         self.stdout.write(
             self.style.SUCCESS("\nWebhook hub running (Ctrl-C stops the web server and workers):")
@@ -51,6 +60,7 @@ class Command(BaseCommand):
             ("API", "/api/"),
             ("API docs", "/api/docs/"),
             ("Inbound", "/webhook/incoming/<slug>/"),
+            ("Health", "/readyz"),
             ("Odoo push", "/odoo/xmlrpc"),
         ):
             self.stdout.write(f"  {label:<10} {base}{path}")
@@ -79,8 +89,9 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _stop(children: list[subprocess.Popen], grace: float = 15.0) -> None:
+def _stop(children: list[subprocess.Popen], grace: float | None = None) -> None:
     """SIGINT to each child's process group; SIGKILL the groups still alive after `grace`."""
+    grace = settings.HUB_STOP_GRACE if grace is None else grace
     for child in children:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGINT)
