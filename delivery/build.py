@@ -18,6 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from delivery.signing import HUB_HEADER, STANDARD_HEADER, signature_headers
 from hub.crypto import split_secrets
 from hub.lib.http import user_agent
+from hub.lib.redaction import is_secret_header
 from rules.models import AuthType, WebhookRule
 
 BODYLESS_METHODS = frozenset({"GET", "DELETE"})
@@ -41,10 +42,7 @@ PROTECTED_HEADERS = frozenset(
         "Connection",
     )
 )
-ALWAYS_REDACTED = frozenset({"authorization", "proxy-authorization", "cookie"})
 SIGNATURE_NAMES = frozenset({STANDARD_HEADER.lower(), HUB_HEADER.lower()})
-# Custom headers whose names look like credentials are redacted too (users put tokens there).
-SECRET_HINTS = ("token", "secret", "password", "api-key", "apikey", "api_key", "auth")
 
 
 @dataclass(frozen=True)
@@ -134,7 +132,7 @@ def redact(
     headers: dict[str, str], *, rule: WebhookRule, keep_signatures: bool = False
 ) -> dict[str, str]:
     """A copy safe to store or show: credentials (and, unless kept, signatures) masked."""
-    secret_names = set(ALWAYS_REDACTED)
+    secret_names: set[str] = set()
     if rule.auth_type == AuthType.API_KEY:
         secret_names.add((rule.api_key_header or "X-API-Key").lower())
     if not keep_signatures:
@@ -142,6 +140,7 @@ def redact(
     out = {}
     for key, value in headers.items():
         lower = key.lower()
-        hinted = lower not in SIGNATURE_NAMES and any(h in lower for h in SECRET_HINTS)
+        # The same names the rule API and admin treat as write-only (hub.lib.redaction).
+        hinted = lower not in SIGNATURE_NAMES and is_secret_header(lower)
         out[key] = REDACTED if lower in secret_names or hinted else value
     return out

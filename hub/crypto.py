@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from functools import lru_cache
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 PREFIX = "enc1:"  # marks an encrypted value, so a plaintext never passes for ciphertext
@@ -61,6 +65,39 @@ class EncryptedTextField(models.TextField):
         if not value:
             return ""
         return encrypt(str(value))
+
+
+class EncryptedJSONField(models.TextField):
+    """JSON (an object) stored as Fernet ciphertext of its text; Python code sees the object.
+
+    A text column, not JSON: the database cannot query inside it, which is the point. An empty
+    object is stored as "" (nothing to hide), like an empty EncryptedTextField.
+    """
+
+    def from_db_value(self, value: str | None, expression: object, connection: object) -> Any:
+        if not value:
+            return {}
+        return json.loads(decrypt(value))
+
+    def to_python(self, value: object) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value else {}
+            except ValueError as exc:
+                raise ValidationError("Enter valid JSON.", code="invalid") from exc
+        return value
+
+    def get_prep_value(self, value: object) -> str:
+        if not value:
+            return ""
+        return encrypt(json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        # dumpdata writes the plaintext, like EncryptedTextField (the value, not the column).
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
 
 
 def generate_signing_secret() -> str:

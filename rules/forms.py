@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from hub.crypto import split_secrets
+from hub.lib.redaction import MaskedValueError, mask_headers, restore_masked
 from rules.models import PayloadField, WebhookRule
 
 CREDENTIAL_FIELDS = ("auth_password", "auth_token", "api_key")
@@ -48,6 +49,9 @@ class WebhookRuleAdminForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].encoder = PrettyJSONEncoder
         adding = self.instance.pk is None
+        if "headers" in self.fields and not adding:
+            # Credential header values are never put in the page; the mask comes back on save.
+            self.initial["headers"] = mask_headers(self.instance.headers or {})
         for name in WRITE_ONLY_FIELDS:
             if name not in self.fields:
                 continue
@@ -63,6 +67,16 @@ class WebhookRuleAdminForm(forms.ModelForm):
                 state = "set" if getattr(self.instance, name) else "not set"
                 hint = ""
             field.help_text = f"Currently: {state}. Leave blank to keep it. {hint}".strip()
+
+    def clean_headers(self) -> Any:
+        value = self.cleaned_data.get("headers")
+        if not isinstance(value, dict):
+            return value  # the model's validator says what is wrong
+        stored = self.instance.headers if self.instance.pk else {}
+        try:
+            return restore_masked(value, stored or {})
+        except MaskedValueError as exc:
+            raise ValidationError(str(exc)) from exc
 
     def _keep(self, name: str) -> str:
         typed = self.cleaned_data.get(name) or ""

@@ -6,7 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from hub.crypto import EncryptedTextField, generate_signing_secret, split_secrets
+from hub.crypto import (
+    EncryptedJSONField,
+    EncryptedTextField,
+    generate_signing_secret,
+    split_secrets,
+)
 from rules.domain import validate_domain
 from rules.validators import (
     validate_event_code,
@@ -91,7 +96,14 @@ class WebhookRule(models.Model):
         max_length=100, default="X-API-Key", blank=True, validators=[validate_header_name]
     )
     api_key = EncryptedTextField(blank=True)
-    headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
+    headers = EncryptedJSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_headers],
+        help_text="Extra headers as a JSON object. Values of credential-like names "
+        "(Authorization, *token*, *key*, ...) are write-only: shown as ******** afterwards; "
+        "leave ******** to keep the stored value.",
+    )
     secret = EncryptedTextField(
         default=generate_signing_secret,
         validators=[validate_secrets],

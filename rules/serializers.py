@@ -10,7 +10,9 @@ from django.db import transaction
 from rest_framework import serializers
 
 from hub.crypto import generate_signing_secret, split_secrets
+from hub.lib.redaction import MASK, MaskedValueError, mask_headers, restore_masked
 from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.validators import validate_headers as check_headers
 from rules.validators import validate_odoo_model
 
 WRITE_ONLY = ("auth_password", "auth_token", "api_key", "secret")
@@ -74,6 +76,13 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
         many=True, slug_field="code", queryset=WebhookEvent.objects.all(), allow_empty=False
     )
     payload_fields = PayloadFieldSerializer(many=True, required=False)
+    headers = serializers.JSONField(
+        required=False,
+        validators=[check_headers],
+        help_text="Extra headers (object). Values of credential-like names (Authorization, "
+        f"Cookie, *token*, *secret*, *key*, *password*, ...) are returned as {MASK}; sending "
+        f"{MASK} back keeps the stored value.",
+    )
     has_secret = serializers.SerializerMethodField()
     has_auth_password = serializers.SerializerMethodField()
     has_auth_token = serializers.SerializerMethodField()
@@ -113,6 +122,13 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
     def get_has_api_key(self, rule: WebhookRule) -> bool:
         return bool(rule.api_key)
 
+    def validate_headers(self, value: dict[str, str]) -> dict[str, str]:
+        stored = self.instance.headers if self.instance is not None else {}
+        try:
+            return restore_masked(value, stored or {})
+        except MaskedValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
     def validate_payload_fields(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         included = [f for f in value if f.get("include", True)]
         keys = [f.get("payload_key") or f.get("source_path") for f in included]
@@ -140,6 +156,8 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: WebhookRule) -> dict[str, Any]:
         data = super().to_representation(instance)
+        # Credential header values are write-only, like auth_token (DESIGN: secrets never read).
+        data["headers"] = mask_headers(instance.headers or {})
         if self.context.get("generated_secret"):
             # A generated secret is returned once, in the create response (like a connection's
             # push token); afterwards only has_secret, or rotate-secret for a new one.
