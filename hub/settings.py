@@ -120,6 +120,14 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else 
 
 LOGIN_URL = "admin:login"
 
+# HTTPS behind a reverse proxy (docs/operations.md): trust its X-Forwarded-Proto, secure cookies,
+# HSTS and the redirect - all off by default so plain-HTTP development keeps working.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -208,6 +216,10 @@ HUB_ODOO_BACKFILL_PAUSE = env.float("HUB_ODOO_BACKFILL_PAUSE", default=0.5)
 HUB_TRANSFORM_HOOKS = env.list("HUB_TRANSFORM_HOOKS", default=[])
 HUB_INBOUND_HANDLERS = env.list("HUB_INBOUND_HANDLERS", default=[])
 HUB_OPS_EMAIL = env.str("HUB_OPS_EMAIL", default="")
+# Delivery (docs/delivery.md): claim lease (s, renewed every third of it while sending),
+# attempts in flight per sender process across all lanes.
+HUB_DELIVERY_LEASE = env.int("HUB_DELIVERY_LEASE", default=60)
+HUB_DELIVERY_CONCURRENCY = env.int("HUB_DELIVERY_CONCURRENCY", default=100)
 HUB_OPS_WEBHOOK_URL = env.str("HUB_OPS_WEBHOOK_URL", default="")
 
 # --- Operations (docs/operations.md) --------------------------------------------------------
