@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -23,10 +24,25 @@ def _text(value: Any) -> str | None:
     return text
 
 
+def body_digest(payload: Any) -> str | None:
+    """``body:sha256:<hex>`` of the payload in canonical JSON (key order and spacing ignored)."""
+    try:
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+    return "body:sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def _candidates(headers: Mapping[str, str], payload: Any, scheme: str, path: str) -> Iterator[Any]:
     # A configured JSON path comes first: it is an explicit choice. Then DESIGN §5's order.
     if path:
         yield get_path(payload, path)
+    if scheme == "hmac":
+        # The hub's own hmac scheme signs "{timestamp}.{body}" but not the id, so a captured
+        # request could come back under a fresh X-Webhook-Id. The signed body is the key: a
+        # replay (any id) is a duplicate, and so is the sender's own retry, because the hub
+        # sends the same body (with its unique event id) on every attempt of a delivery.
+        yield body_digest(payload)
     yield header_value(headers, "webhook-id")
     yield header_value(headers, "X-Webhook-Id")
     yield header_value(headers, "X-GitHub-Delivery")
