@@ -54,6 +54,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     search_fields = ("name", "url", "database", "username")
     readonly_fields = (
         "version",
+        "transport",
         "uid",
         "push_token",
         "last_poll_at",
@@ -66,7 +67,18 @@ class OdooConnectionAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             None,
-            {"fields": ("name", "url", "database", "username", "password", "api_key", "active")},
+            {
+                "fields": (
+                    "name",
+                    "url",
+                    "database",
+                    "username",
+                    "password",
+                    "api_key",
+                    "protocol",
+                    "active",
+                )
+            },
         ),
         (
             "Polling",
@@ -82,7 +94,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Detected", {"fields": ("version", "uid", "push_token")}),
+        ("Detected", {"fields": ("version", "transport", "uid", "push_token")}),
     )
 
     @admin.display(description="Status")
@@ -100,7 +112,8 @@ class OdooConnectionAdmin(admin.ModelAdmin):
             if probe.ok:
                 self.message_user(
                     request,
-                    f"{conn.name}: Odoo {probe.version}, logged in as uid {probe.uid}.",
+                    f"{conn.name}: Odoo {probe.version} over {probe.transport_label}, "
+                    f"logged in as uid {probe.uid}.",
                     messages.SUCCESS,
                 )
             else:

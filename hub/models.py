@@ -21,9 +21,22 @@ class OdooConnection(models.Model):
     # Only a hash is stored: the token is shown once, when it is generated.
     push_token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     poll_interval = models.PositiveIntegerField(default=60, help_text="Seconds between polls.")
-    timeout = models.PositiveIntegerField(default=30, help_text="Seconds per XML-RPC call.")
+    timeout = models.PositiveIntegerField(default=30, help_text="Seconds per call to Odoo.")
+    protocol = models.CharField(
+        max_length=10,
+        choices=[
+            ("auto", "Automatic (JSON-2 for Odoo 19+ with an API key, else XML-RPC)"),
+            ("xmlrpc", "XML-RPC"),
+            ("json2", "JSON-2 (Odoo 19+, API key only)"),
+        ],
+        default="auto",
+        help_text="How the hub talks to Odoo.",
+    )
     active = models.BooleanField(default=True)
     version = models.CharField(max_length=50, blank=True, editable=False)
+    transport = models.CharField(
+        max_length=10, blank=True, editable=False, help_text="The protocol in use (detected)."
+    )
     uid = models.IntegerField(null=True, blank=True, editable=False)
     last_poll_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_poll_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -66,8 +66,10 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
             "push_token",
             "poll_interval",
             "timeout",
+            "protocol",
             "active",
             "version",
+            "transport",
             "last_poll_at",
             "last_error",
             "last_error_at",
@@ -75,7 +77,13 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
             "has_api_key",
             "has_push_token",
         )
-        read_only_fields = ("version", "last_poll_at", "last_error", "last_error_at")
+        read_only_fields = (
+            "version",
+            "transport",
+            "last_poll_at",
+            "last_error",
+            "last_error_at",
+        )
 
     def get_has_password(self, obj: OdooConnection) -> bool:
         return bool(obj.password)
@@ -98,8 +106,9 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
         token = attrs.pop("push_token", None)
         if token:
             instance.push_token_hash = token_hash(token)
-        if {"url", "database", "username", "password", "api_key"} & attrs.keys():
-            instance.uid, instance.version = None, ""  # log in again on next use
+        if {"url", "database", "username", "password", "api_key", "protocol"} & attrs.keys():
+            # log in again and re-detect the version and transport on next use
+            instance.uid, instance.version, instance.transport = None, "", ""
         for name, value in attrs.items():
             setattr(instance, name, value)
 
@@ -205,6 +214,7 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
                     "ok": serializers.BooleanField(),
                     "version": serializers.CharField(),
                     "uid": serializers.IntegerField(allow_null=True),
+                    "transport": serializers.CharField(),
                     "error": serializers.CharField(),
                 },
             )
@@ -215,7 +225,13 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
         """Log in: the server version and uid, or the error."""
         probe = state.probe_connection(connection_id=self.get_object().pk)
         return Response(
-            {"ok": probe.ok, "version": probe.version, "uid": probe.uid, "error": probe.error}
+            {
+                "ok": probe.ok,
+                "version": probe.version,
+                "uid": probe.uid,
+                "transport": probe.transport,
+                "error": probe.error,
+            }
         )
 
     @extend_schema(request=None, responses={202: Queued})

@@ -30,6 +30,7 @@ class OdooConnectionForm(forms.ModelForm):
             "api_key",
             "poll_interval",
             "timeout",
+            "protocol",
             "active",
         )
         widgets = {name: forms.PasswordInput(render_value=False) for name in SECRET_FIELDS}
@@ -42,22 +43,24 @@ class OdooConnectionForm(forms.ModelForm):
             state = "set" if getattr(self.instance, name) else "not set"
             field.help_text = f"Currently: {state}. Leave blank to keep it."
         self.fields["api_key"].help_text += " Used instead of the password when set."
+        self.fields["protocol"].required = False  # blank: automatic, as before the field existed
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         for name in SECRET_FIELDS:
             if not cleaned.get(name):
                 cleaned[name] = getattr(self.instance, name)  # blank keeps the stored value
+        cleaned["protocol"] = cleaned.get("protocol") or "auto"
         if not (cleaned.get("password") or cleaned.get("api_key")):
             raise forms.ValidationError("Give a password or an API key.")
         return cleaned
 
     def save(self, commit: bool = True) -> OdooConnection:
-        if self.changed_data and {"url", "database", "username", "password", "api_key"} & set(
+        if {"url", "database", "username", "password", "api_key", "protocol"} & set(
             self.changed_data
         ):
             self.instance.uid = None  # log in again (and re-detect the version) on next use
-            self.instance.version = ""
+            self.instance.version = self.instance.transport = ""
         return super().save(commit)
 
 

@@ -25,6 +25,7 @@ from hub.odoo.client import (
 )
 
 logger = logging.getLogger(__name__)
+TRANSPORT_LABELS = {"xmlrpc": "XML-RPC", "json2": "JSON-2"}
 LEASE_SECONDS = 300
 MAX_BACKOFF_SECONDS = 3600
 
@@ -122,16 +123,22 @@ class Probe:
     version: str = ""
     uid: int | None = None
     error: str = ""
+    transport: str = ""  # "xmlrpc" or "json2"
+
+    @property
+    def transport_label(self) -> str:
+        return TRANSPORT_LABELS.get(self.transport, self.transport)
 
 
 def identify(conn: OdooConnection, client: OdooClient) -> Probe:
-    """version() + authenticate(), stored on the connection. Raises OdooError."""
+    """version() + login, stored on the connection with the transport used. Raises OdooError."""
     info = client.version()
     version = str(info.get("server_version") or "")
     uid = client.authenticate()
-    OdooConnection.objects.filter(pk=conn.pk).update(version=version, uid=uid)
-    conn.version, conn.uid = version, uid
-    return Probe(ok=True, version=version, uid=uid)
+    transport = client.transport_name
+    OdooConnection.objects.filter(pk=conn.pk).update(version=version, uid=uid, transport=transport)
+    conn.version, conn.uid, conn.transport = version, uid, transport
+    return Probe(ok=True, version=version, uid=uid, transport=transport)
 
 
 def probe_connection(*, connection_id: int) -> Probe:
@@ -139,7 +146,7 @@ def probe_connection(*, connection_id: int) -> Probe:
     the poll schedule and its backoff are left alone)."""
     conn = OdooConnection.objects.get(pk=connection_id)
     try:
-        with OdooClient.for_connection(conn) as client:
+        with OdooClient.for_connection(conn, redetect=True) as client:
             probe = identify(conn, client)
     except OdooError as exc:
         message = describe_error(exc)

@@ -73,11 +73,19 @@ def test_saving_with_a_blank_password_keeps_it(admin_client, odoo_conn):
     assert (odoo_conn.password, odoo_conn.poll_interval) == (HUB_PASSWORD, 30)
 
 
-def test_test_connection_shows_version_and_uid(admin_client, odoo_conn):
+def test_test_connection_shows_version_transport_and_uid(admin_client, odoo_conn):
     response = act(admin_client, "odooconnection", "test_connection", [odoo_conn.pk])
-    assert texts(response) == ["fake: Odoo 17.0, logged in as uid 6."]
+    assert texts(response) == ["fake: Odoo 17.0 over XML-RPC, logged in as uid 6."]
     odoo_conn.refresh_from_db()
-    assert odoo_conn.version == "17.0"
+    assert (odoo_conn.version, odoo_conn.transport) == ("17.0", "xmlrpc")
+
+
+@pytest.mark.parametrize("fake_odoo", ["19.0-json2"], indirect=True)
+def test_test_connection_finds_json2_on_odoo_19_with_an_api_key(admin_client, odoo_conn):
+    response = act(admin_client, "odooconnection", "test_connection", [odoo_conn.pk])
+    assert texts(response) == ["fake: Odoo 19.0 over JSON-2, logged in as uid 6."]
+    odoo_conn.refresh_from_db()
+    assert (odoo_conn.version, odoo_conn.transport) == ("19.0", "json2")
 
 
 def test_test_connection_shows_the_clear_error(admin_client, odoo_conn):

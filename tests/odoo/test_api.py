@@ -76,6 +76,7 @@ def test_connection_test_action_reports_version_and_uid_or_the_error(api, odoo_c
         "ok": True,
         "version": "17.0",
         "uid": HUB_UID,
+        "transport": "xmlrpc",
         "error": "",
     }
     api.patch(f"/api/connections/{odoo_conn.pk}/", {"password": "wrong"}, format="json")
@@ -250,3 +251,16 @@ def test_preview_needs_view_on_hooks_and_rules_only(odoo_conn, fake_odoo):
     viewer = client_with("hub.view_modelhook", "rules.view_webhookrule")
     assert viewer.post(url, payload, format="json").status_code == 200
     assert EventHistory.objects.count() == 0
+
+
+@pytest.mark.parametrize("fake_odoo", ["19.0-json2"], indirect=True)
+def test_the_protocol_can_be_forced_and_the_detected_transport_is_shown(api, odoo_conn):
+    url = f"/api/connections/{odoo_conn.pk}/"
+    assert api.get(url).json()["protocol"] == "auto"
+    assert api.post(f"{url}test/").json()["transport"] == "json2"
+    assert api.get(url).json()["transport"] == "json2"
+    api.patch(url, {"protocol": "xmlrpc"}, format="json")
+    assert api.get(url).json()["transport"] == "", "forgotten until the next login"
+    result = api.post(f"{url}test/").json()
+    assert result["ok"] is False and "HTTP 404" in result["error"], "this Odoo has no XML-RPC"
+    assert api.patch(url, {"protocol": "soap"}, format="json").status_code == 400
