@@ -4,25 +4,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('hub', '0001_initial'),
+        ("hub", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='odooconnection',
-            name='protocol',
-            field=models.CharField(choices=[('auto', 'Automatic (JSON-2 for Odoo 19+ with an API key, else XML-RPC)'), ('xmlrpc', 'XML-RPC'), ('json2', 'JSON-2 (Odoo 19+, API key only)')], default='auto', help_text='How the hub talks to Odoo.', max_length=10),
+            model_name="odooconnection",
+            name="protocol",
+            field=models.CharField(
+                choices=[
+                    ("auto", "Automatic (JSON-2 for Odoo 19+ with an API key, else XML-RPC)"),
+                    ("xmlrpc", "XML-RPC"),
+                    ("json2", "JSON-2 (Odoo 19+, API key only)"),
+                ],
+                default="auto",
+                help_text="How the hub talks to Odoo.",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='odooconnection',
-            name='transport',
-            field=models.CharField(blank=True, editable=False, help_text='The protocol in use (detected).', max_length=10),
+            model_name="odooconnection",
+            name="transport",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="The protocol in use (detected).",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='odooconnection',
-            name='timeout',
-            field=models.PositiveIntegerField(default=30, help_text='Seconds per call to Odoo.'),
+            model_name="odooconnection",
+            name="timeout",
+            field=models.PositiveIntegerField(default=30, help_text="Seconds per call to Odoo."),
         ),
     ]
