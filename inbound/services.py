@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from hub.crypto import split_secrets
 from hub.lib import queue
+from hub.lib.json import non_finite_message
 from hub.lib.nul import scrub_nul
 from inbound import conf, limits
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
@@ -200,6 +201,10 @@ def receive(req: Received) -> Answer:
     )
     try:
         payload = json.loads(body)
+        # Python reads NaN/Infinity (and 1e999 as infinity); JSON has no such numbers.
+        problem = non_finite_message(payload)
+        if problem:
+            raise ValueError(problem)
     except (ValueError, RecursionError) as exc:
         _reject(source, req, 400, f"malformed JSON: {exc}", verification=verification, body=body)
         return Answer(400, {"error": "malformed JSON"})

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from hub.api.routers import router
 from hub.events import NewEvent, record_event
+from hub.lib.json import non_finite_message
 from rules.models import WebhookEvent, WebhookRule
 from rules.serializers import EmitSerializer, WebhookEventSerializer, WebhookRuleSerializer
 from rules.services import drop_old_secrets, rotate_secret
@@ -126,6 +127,20 @@ class CanEmit(BasePermission):
         return bool(user and (user.is_staff or user.has_perm("hub.add_eventhistory")))
 
 
+def _check_finite(data: Any) -> None:
+    """NaN/Infinity (``1e999`` parses as infinity) cannot be stored as JSON (PostgreSQL refuses
+    them): a 400 naming the field, not a 500 from the database."""
+    if not isinstance(data, dict):
+        return
+    errors = {
+        key: [problem]
+        for key, value in data.items()
+        if (problem := non_finite_message(value, where=str(key)))
+    }
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
 class EmitViewSet(viewsets.GenericViewSet):
     """``POST /api/emit/``: record a custom event; matching rules deliver it."""
 
@@ -145,6 +160,7 @@ class EmitViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        _check_finite(request.data)
         values = serializer.validated_data
         history = record_event(
             NewEvent(

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from hub.crypto import token_hash
 from hub.events import NewEvent, record_events
+from hub.lib.json import non_finite_message
 from hub.models import ModelHook, OdooConnection, RecordSnapshot
 from hub.odoo import state, wire
 from hub.odoo.client import OdooClient, OdooError
@@ -84,6 +85,10 @@ def check_records(records: Any) -> list[dict[str, Any]]:
         user = rec.get("user_id")
         if user not in (None, False) and (isinstance(user, bool) or not isinstance(user, int)):
             raise BadInput(f"record {n}: user_id must be an integer")
+        # XML-RPC doubles may be nan/inf; the event's JSON cannot hold them (PostgreSQL refuses).
+        problem = non_finite_message(rec)
+        if problem:
+            raise BadInput(f"record {n}: {problem}")
     return records
 
 
