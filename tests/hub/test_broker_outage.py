@@ -156,8 +156,8 @@ def test_an_inbound_webhook_answers_202_while_the_broker_is_down_and_the_sweep_r
 
 def test_an_xmlrpc_push_succeeds_while_the_broker_is_down_and_the_sweep_sends_it_later(
     live_server,
-    odoo_conn: Any,
-    receiver: Receiver,  # noqa: F811
+    odoo_conn: Any,  # noqa: F811  (the fixture imported above)
+    receiver: Receiver,
 ) -> None:
     rule_to(receiver, model="res.partner", event="create")
     token = state.issue_push_token(connection_id=odoo_conn.pk)
@@ -174,3 +174,20 @@ def test_an_xmlrpc_push_succeeds_while_the_broker_is_down_and_the_sweep_sends_it
     assert sorted(r.json()["record_id"] for r in delivered) == [5, 6]
     assert sweep_deliveries() == 0
     assert len(receiver.requests) == 2
+
+
+def test_enqueue_logs_one_line_and_returns_none_while_the_broker_is_down(caplog) -> None:
+    with broker_down(), caplog.at_level("WARNING", logger="hub.lib.queue"):
+        assert queue.enqueue("delivery.tasks.deliver", [1]) is None
+    (record,) = caplog.records
+    assert record.getMessage().startswith("task delivery.tasks.deliver not queued (broker")
+
+
+def test_a_manual_poll_answers_503_when_nothing_could_be_queued(
+    api,
+    odoo_conn: Any,  # noqa: F811  (the fixture imported above)
+) -> None:
+    with broker_down():
+        response = api.post(f"/api/connections/{odoo_conn.pk}/poll/")
+    assert (response.status_code, response.json()["queued"]) == (503, False)
+    assert api.post(f"/api/connections/{odoo_conn.pk}/poll/").status_code == 202
