@@ -22,14 +22,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeHistogramMetricFamily,
     GaugeMetricFamily,
     Metric,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import choose_encoder
 
 from dashboard.models import DailyMetric, RollupDay
 from dashboard.rollups import day_bounds
@@ -66,16 +66,16 @@ def delivery_attempts() -> Iterator[Metric]:
         "Delivery attempts (HTTP requests to webhook targets) by rule and outcome.",
         labels=["rule_id", "rule", "outcome"],
     )
-    totals: dict[tuple[str, str, str], int] = {}
+    totals: dict[tuple[str, str], dict[str, int]] = {}
     rolled = (
         DailyMetric.objects.order_by()
         .values("rule_id", "rule_name")
         .annotate(success=Sum("success"), failed=Sum("failed"), test=Sum("test"))
     )
     for row in rolled:
+        counts = totals.setdefault((str(row["rule_id"] or ""), row["rule_name"]), {})
         for outcome in OUTCOMES:
-            key = (str(row["rule_id"] or ""), row["rule_name"], outcome)
-            totals[key] = totals.get(key, 0) + (row[outcome] or 0)
+            counts[outcome] = counts.get(outcome, 0) + (row[outcome] or 0)
     markers = [
         (day_bounds(day)[0], until)
         for day, until in RollupDay.objects.values_list("day", "logs_until")
@@ -87,10 +87,13 @@ def delivery_attempts() -> Iterator[Metric]:
         .annotate(n=Count("id"))
     )
     for row in live:
-        key = (str(row["rule_id"] or ""), row["rule_name"], str(row["status"]))
-        totals[key] = totals.get(key, 0) + row["n"]
-    for labels, value in sorted(totals.items()):
-        family.add_metric(list(labels), value)
+        counts = totals.setdefault((str(row["rule_id"] or ""), row["rule_name"]), {})
+        counts[row["status"]] = counts.get(row["status"], 0) + row["n"]
+    for (rule_id, rule), counts in sorted(totals.items()):
+        # success and failed always appear (a rate over a missing series is no rate at all).
+        for outcome in OUTCOMES:
+            if outcome != "test" or counts.get(outcome):
+                family.add_metric([rule_id, rule, outcome], counts.get(outcome, 0))
     yield family
 
 
@@ -150,16 +153,17 @@ def inbound_requests(now: datetime) -> Iterator[Metric]:
         "hub_inbound_requests_recent",
         f"Inbound webhook requests received in the last {settings.HUB_METRICS_WINDOW} s, "
         "by source and result (processing state).",
-        labels=["source", "result"],
+        # The source's name, not its slug: a `none`-verified source's slug is its secret.
+        labels=["source_id", "source", "result"],
     )
     rows = (
         IncomingWebhook.objects.filter(received_at__gte=since)
         .order_by()
-        .values("source__slug", "state")
+        .values("source_id", "source__name", "state")
         .annotate(n=Count("id"))
     )
-    for row in sorted(rows, key=lambda r: (r["source__slug"], r["state"])):
-        family.add_metric([row["source__slug"], row["state"]], row["n"])
+    for row in sorted(rows, key=lambda r: (r["source_id"], r["state"])):
+        family.add_metric([str(row["source_id"]), row["source__name"], row["state"]], row["n"])
     yield family
 
 
@@ -246,8 +250,9 @@ class HubCollector:
         for name, part in PARTS.items():
             try:
                 metrics = list(part(now))
-            except Exception:
-                logger.exception("metrics part %s failed", name)
+            except Exception as exc:
+                # A warning, not a traceback: a broker outage would log one per scrape.
+                logger.warning("metrics part %s failed: %s", name, exc)
                 up.add_metric([name], 0.0)
                 continue
             yield from metrics
@@ -262,5 +267,7 @@ registry = CollectorRegistry(auto_describe=False)
 registry.register(HubCollector())
 
 
-def render() -> tuple[bytes, str]:
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+def render(accept: str = "") -> tuple[bytes, str]:
+    """The body and its content type, in the format the scraper asks for (Accept header)."""
+    encoder, content_type = choose_encoder(accept)
+    return encoder(registry), content_type

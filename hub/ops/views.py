@@ -57,5 +57,5 @@ def metrics(request: HttpRequest) -> HttpResponse:
     # Imported here: prometheus-client is only loaded by the processes that get scraped.
     from hub.ops.metrics import render
 
-    body, content_type = render()
+    body, content_type = render(request.headers.get("Accept", ""))
     return HttpResponse(body, content_type=content_type)
