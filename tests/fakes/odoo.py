@@ -18,6 +18,7 @@ Fixtures (exposed to a test package with ``pytest_plugins = ["tests.fakes.odoo"]
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -82,6 +83,7 @@ class _Handler(SimpleXMLRPCRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.server.fake.connections_opened += 1
+        self.server.fake.open_sockets.append(self.connection)
 
     def _down(self) -> bool:
         """Apply the scripted failure mode; True when the request got its (non-)answer."""
@@ -234,6 +236,7 @@ class FakeOdoo:
         self.raw_response: bytes | None = None
         self.on_call: Callable[[Call], None] | None = None  # script changes between calls
         self.port = 0
+        self.open_sockets: list[socket.socket] = []  # dropped on stop(), as a dead server does
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         for uid, user in USERS.items():
@@ -267,6 +270,10 @@ class FakeOdoo:
             self._server.server_close()
             self._thread.join(timeout=5)
             self._server = None
+        for sock in self.open_sockets:  # keep-alive connections die with the server
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.open_sockets.clear()
 
     def set_down(self, mode: str) -> None:
         """Modes: 500 (HTTP 500), reset (dropped), hang (no answer), refuse (port closed)."""
@@ -409,8 +416,11 @@ class FakeOdoo:
         if db and db != self.db:
             raise OdooFault(2, f"database {db!r} not found", name=NOT_FOUND)
         impl = getattr(self, f"_m_{method}", None)
-        if model not in self.store.schema or impl is None:
-            raise OdooFault(2, f"the model {model!r} has no method {method!r}", name=NOT_FOUND)
+        if model not in self.store.schema:
+            raise OdooFault(2, f"the model {model!r} does not exist", name=NOT_FOUND)
+        if impl is None:
+            message = f"the method {method!r} does not exist on the model {model!r}"
+            raise OdooFault(2, message, name=NOT_FOUND)
         self.store.check_access(model)
         context = params.pop("context", None) or {}
         result = impl(model, [], params, context, uid)
@@ -489,6 +499,9 @@ class FakeOdoo:
                 desc["relation"] = field.relation
             out[name] = {k: v for k, v in desc.items() if not attrs or k in attrs}
         return out
+
+    def _m_fail(self, model: str, args: list, kw: dict, ctx: dict, uid: int) -> None:
+        raise server_error("ZeroDivisionError", "division by zero")  # a bug inside Odoo
 
     def _m_return_none(self, model: str, args: list, kw: dict, ctx: dict, uid: int) -> None:
         return None  # Odoo cannot marshal None either: the client sees fault 1

@@ -58,7 +58,7 @@ def named_parameters(method: str, args: list, kwargs: dict) -> dict[str, Any]:
     return odoo_value(body)
 
 
-def _odoo_error(status: int, body: Any, where: str) -> OdooError | None:
+def _odoo_error(status: int, body: Any) -> OdooError | None:
     """The typed error for an Odoo JSON error body, or None when the body is not one."""
     if not isinstance(body, dict) or not isinstance(body.get("message"), str):
         return None
@@ -69,7 +69,7 @@ def _odoo_error(status: int, body: Any, where: str) -> OdooError | None:
     if status == 403:
         return OdooAccessError(message, detail=detail)
     if status == 404:
-        return OdooUserError(f"{message} ({where})", detail=detail)
+        return OdooUserError(message, detail=detail)
     if status in (400, 422):
         return ERRORS_422.get(name, OdooUserError)(message, detail=detail)
     if status == 500:
@@ -144,7 +144,7 @@ class Json2Transport:
         payload = self._json(result, where)
         if result.status == 200:
             return payload
-        error = _odoo_error(result.status or 0, payload, where)
+        error = _odoo_error(result.status or 0, payload)
         if error is not None:
             raise error
         text = f"HTTP {result.status} from {self.url}{path}"
