@@ -16,6 +16,7 @@ from dashboard.metrics import InboundRow, MetricRow, build_payload, day_range
 from dashboard.models import DailyInbound, DailyMetric, RollupDay
 from dashboard.rollups import aggregate_inbound, aggregate_logs, day_bounds, narrowed
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from hub.lib.errors import summary_line
 from rules.models import WebhookRule
 
 MAX_DAYS = 90
@@ -132,7 +133,7 @@ def recent_errors(
         {
             **row,
             "created_at": row["created_at"].isoformat(),
-            "error": row["error"][:ERROR_CHARS],
+            "error": summary_line(row["error"])[:ERROR_CHARS],  # the detail is on the log page
             "admin_url": admin_url("admin:delivery_webhooklog_change", row["id"]),
         }
         for row in rows

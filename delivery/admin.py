@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from delivery import services
 from delivery.models import WebhookLog, WebhookRetry
+from hub.lib.errors import summary_line
 
 
 def _link(obj: Any, viewname: str, label: str | None = None) -> str:
@@ -36,6 +37,22 @@ def _pretty(value: Any) -> str:
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else f"{text[: width - 1]}…"
+
+
+def _short(error: str, width: int = 60) -> str:
+    """The one-line summary of an error, cut for a list column (the detail page has it all)."""
+    return _cut(summary_line(error), width)
+
+
+def attempts_text(attempts: int, max_attempts: int) -> str:
+    """ "3 / 10"; attempts past the maximum were manual retries: "1 / 1 + 1 manual", not "2 / 1"."""
+    if attempts <= max_attempts:
+        return f"{attempts} / {max_attempts}"
+    return f"{max_attempts} / {max_attempts} + {attempts - max_attempts} manual"
+
+
 class ReadOnlyMixin:
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -49,17 +66,18 @@ class ReadOnlyMixin:
 
 @admin.register(WebhookLog)
 class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    # Key columns only, so the list fits a 1,366 px screen; the URL and event are on the page.
     list_display = (
         "created_at",
         "status",
         "response_status",
         "duration_ms",
         "attempt",
-        "http_method",
-        "model",
         "rule_link",
-        "event_link",
-        "url",
+        "model",
+        "record_id",
+        "short_error",
+        "short_url",
     )
     list_filter = ("status", "http_method", "created_at", "model")
     date_hierarchy = "created_at"
@@ -86,6 +104,14 @@ class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ("Timing", {"fields": ("created_at", "claimed_at", "sent_at")}),
     )
     readonly_fields = tuple(f for _, opts in fieldsets for f in opts["fields"])
+
+    @admin.display(description="error")
+    def short_error(self, log: WebhookLog) -> str:
+        return _short(log.error)
+
+    @admin.display(description="url", ordering="url")
+    def short_url(self, log: WebhookLog) -> str:
+        return format_html('<span title="{}">{}</span>', log.url, _cut(log.url, 40))
 
     @admin.display(description="rule", ordering="rule_name")
     def rule_link(self, log: WebhookLog) -> str:
@@ -180,11 +206,11 @@ class WebhookRetryAdmin(admin.ModelAdmin):
 
     @admin.display(description="attempts")
     def attempts_display(self, retry: WebhookRetry) -> str:
-        return f"{retry.attempts} / {retry.max_attempts}"
+        return attempts_text(retry.attempts, retry.max_attempts)
 
     @admin.display(description="last error")
     def short_error(self, retry: WebhookRetry) -> str:
-        return retry.last_error[:80]
+        return _short(retry.last_error)
 
     @admin.display(description="rule")
     def rule_link(self, retry: WebhookRetry) -> str:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.lib import http
+from hub.lib.errors import summary_line
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def _post_webhook(*, url: str, subject: str, text: str, count: int, items: list[
     # Chat-style incoming webhooks carry their token in the path, and transport errors quote
     # the path; the error goes to the log and django-q's task result, so hide it (and a query).
     parts = urlsplit(url)
-    error = result.error or "not delivered"
+    error = summary_line(result.error) or "not delivered"  # one line: the summary is a message
     for secret in (url, parts._replace(scheme="", netloc="").geturl(), parts.path):
         if len(secret) > 1:
             error = error.replace(secret, "/…")

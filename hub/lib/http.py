@@ -29,6 +29,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
+from hub.lib.errors import friendly_error, with_detail
+
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_TIMEOUT = 15.0
 _CHUNK = 16 * 1024
@@ -243,18 +245,17 @@ def send(
         return HttpResult(Outcome.FAIL, error=str(exc), duration_ms=_ms(started))
     except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
         return HttpResult(Outcome.FAIL, error=f"invalid URL: {exc}", duration_ms=_ms(started))
-    except requests.Timeout as exc:
-        return HttpResult(
-            Outcome.RETRY, error=f"timeout after {timeout:g} s: {exc}", duration_ms=_ms(started)
-        )
-    except requests.RequestException as exc:
-        return HttpResult(Outcome.RETRY, error=f"connection error: {exc}", duration_ms=_ms(started))
+    except requests.RequestException as exc:  # timeouts included: all transient
+        # A one-line summary first (lists, messages), the library's text below it (detail page).
+        summary = friendly_error(exc, url=url, timeout=timeout)
+        return HttpResult(Outcome.RETRY, error=with_detail(summary, exc), duration_ms=_ms(started))
     with response:
         try:
             raw, truncated = _read_capped(response, deadline=started + timeout, max_bytes=max_bytes)
         except (requests.RequestException, OSError, TimeoutError) as exc:
             raw, truncated = b"", False
-            error = f"error reading the response body: {exc}"
+            summary = friendly_error(exc, url=url, timeout=timeout)
+            error = with_detail(f"response body not read: {summary}", exc)
         else:
             error = ""
     status = response.status_code

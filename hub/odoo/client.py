@@ -122,6 +122,11 @@ class OdooClient:
     def transport_name(self) -> str:
         return self.transport.name
 
+    @property
+    def chosen_transport(self) -> str:
+        """The transport's name if one was chosen already ("" otherwise; never a call)."""
+        return self._transport.name if self._transport is not None else ""
+
     def _xmlrpc(self) -> XmlRpcTransport:
         return XmlRpcTransport(
             url=self.url,

@@ -80,7 +80,7 @@ def poll_connection(
         return results
     finally:
         client.close()
-    state.record_connection_success(conn, uid=client.uid)
+    state.record_connection_success(conn, uid=client.uid, transport=client.chosen_transport)
     return results
 
 

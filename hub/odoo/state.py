@@ -18,6 +18,7 @@ from hub.models import ModelHook, OdooConnection
 from hub.odoo.client import (
     OdooAccessDenied,
     OdooAuthError,
+    OdooBadResponse,
     OdooClient,
     OdooError,
     OdooProtocolError,
@@ -67,6 +68,8 @@ def describe_error(exc: BaseException) -> str:
         return f"Access denied by Odoo (check the password or API key): {exc.message}"
     if isinstance(exc, OdooUnavailable):
         return f"Odoo unavailable: {exc.message}"
+    if isinstance(exc, OdooBadResponse):
+        return f"Unreadable answer from Odoo (retried later): {exc.message}"
     if isinstance(exc, OdooError):
         label = {1: "Odoo server error", 2: "Odoo refused", 4: "Odoo access error"}
         return f"{label.get(exc.code or 0, 'Odoo error')}: {exc.message}"
@@ -92,7 +95,9 @@ def record_connection_failure(conn: OdooConnection, exc: BaseException) -> None:
     logger.warning("odoo connection %s: %s (retry in %ss)", conn.name, message, delay)
 
 
-def record_connection_success(conn: OdooConnection, *, uid: int | None) -> None:
+def record_connection_success(
+    conn: OdooConnection, *, uid: int | None, transport: str = ""
+) -> None:
     now = timezone.now()
     fields = {
         "last_poll_at": now,
@@ -102,6 +107,8 @@ def record_connection_success(conn: OdooConnection, *, uid: int | None) -> None:
     }
     if uid and uid != conn.uid:
         fields["uid"] = uid
+    if transport and transport != conn.transport:
+        fields["transport"] = transport  # e.g. a connection stored before the field existed
     OdooConnection.objects.filter(pk=conn.pk).update(**fields)
     for name, value in fields.items():
         setattr(conn, name, value)

@@ -144,6 +144,34 @@ def test_odoo_down_is_recorded_backs_off_and_loses_nothing(odoo_conn, fake_odoo)
     assert event.changes == {"email": {"before": "a@example.com", "after": "b@example.com"}}
 
 
+def test_a_malformed_answer_is_a_one_line_error_that_loses_nothing(odoo_conn, fake_odoo):
+    pid = fake_odoo.create("res.partner", {"name": "Azure", "email": "a@example.com"})
+    hook = ModelHook.objects.create(
+        connection=odoo_conn, model="res.partner", tracked_fields=["email"]
+    )
+    services.poll_connection(connection_id=odoo_conn.pk)
+    hook.refresh_from_db()
+    cursor = hook.cursor
+    fake_odoo.tick(5)
+    fake_odoo.write("res.partner", pid, {"email": "b@example.com"})
+    fake_odoo.raw_response = (  # a struct member without a name: IndexError in the stdlib
+        b"<methodResponse><params><param><value><struct><member><value><int>1</int></value>"
+        b"</member></struct></value></param></params></methodResponse>"
+    )
+    services.poll_connection(connection_id=odoo_conn.pk)
+    odoo_conn.refresh_from_db()
+    hook.refresh_from_db()
+    assert odoo_conn.last_error.startswith("Unreadable answer from Odoo (retried later): ")
+    assert "\n" not in odoo_conn.last_error and odoo_conn.consecutive_failures == 1
+    assert hook.cursor == cursor and EventHistory.objects.count() == 0
+
+    fake_odoo.raw_response = None
+    services.poll_connection(connection_id=odoo_conn.pk)
+    assert EventHistory.objects.get().changes == {
+        "email": {"before": "a@example.com", "after": "b@example.com"}
+    }
+
+
 def test_wrong_credentials_are_shown_on_the_connection(odoo_conn, fake_odoo):
     ModelHook.objects.create(connection=odoo_conn, model="res.partner")
     odoo_conn.password = "wrong"
