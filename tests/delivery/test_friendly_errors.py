@@ -1,4 +1,4 @@
-"""Transport failures read as one plain line; the library's own text stays in the log detail."""
+"""What the delivery pages say: one-line transport errors (raw text on the log page), attempts."""
 
 from __future__ import annotations
 
@@ -82,3 +82,21 @@ def receiver_where(receiver: Receiver) -> str:
 
 
 pytestmark = pytest.mark.django_db
+
+
+def test_a_manual_retry_past_the_maximum_is_shown_as_manual_not_as_2_of_1(
+    admin_client: Client, receiver: Receiver, django_capture_on_commit_callbacks
+) -> None:
+    make_rule(url=receiver.url_for(), max_retries=1)
+    receiver.script(500, 500)
+    with django_capture_on_commit_callbacks(execute=True):
+        emit()
+    entry = WebhookRetry.objects.get()
+    assert (entry.state, entry.attempts) == ("exhausted", 1)
+    changelist = reverse("admin:delivery_webhookretry_changelist")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(changelist, {"action": "retry_now", "_selected_action": [entry.pk]})
+    assert WebhookRetry.objects.get().attempts == 2
+    page = admin_client.get(changelist).content.decode()
+    assert "1 / 1 + 1 manual" in page
+    assert "2 / 1" not in page
