@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from hub.crypto import split_secrets
+from hub.lib.formfields import NAME_LIST_HELP, NameListField
 from hub.lib.redaction import MaskedValueError, mask_headers, restore_masked
 from rules.models import PayloadField, WebhookRule
 
@@ -37,6 +38,10 @@ class WebhookRuleAdminForm(forms.ModelForm):
         label="Forget stored credentials",
         help_text="Erase the stored password, token and API key (then type new ones, if any).",
     )
+    trigger_fields = NameListField(
+        help_text="Fire a write only when one of these fields changed; empty: any change. "
+        + NAME_LIST_HELP
+    )
 
     class Meta:
         model = WebhookRule
@@ -45,9 +50,12 @@ class WebhookRuleAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in ("headers", "trigger_fields"):
-            if name in self.fields:
-                self.fields[name].encoder = PrettyJSONEncoder
+        if "headers" in self.fields:
+            self.fields["headers"].encoder = PrettyJSONEncoder
+        if "max_retries" in self.fields:  # the API keeps the name max_retries
+            attempts = self.fields["max_retries"]
+            attempts.label = "Max attempts"
+            attempts.help_text = "Total attempts, the first one included (1 = never retry)."
         adding = self.instance.pk is None
         if "headers" in self.fields and not adding:
             # Credential header values are never put in the page; the mask comes back on save.

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from hub.lib.formfields import NAME_LIST_HELP, NameListField
 from hub.models import STANDARD_EVENTS, ModelHook, OdooConnection
 from rules.domain import DomainError, parse_domain
 
@@ -64,10 +65,6 @@ class OdooConnectionForm(forms.ModelForm):
         return super().save(commit)
 
 
-def split_names(text: str) -> list[str]:
-    return [n.strip() for n in text.replace("\n", ",").split(",") if n.strip()]
-
-
 class ModelHookForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
         choices=[(c, c) for c in STANDARD_EVENTS],
@@ -75,11 +72,10 @@ class ModelHookForm(forms.ModelForm):
         required=False,
         help_text="None checked = all three.",
     )
-    tracked_fields = forms.CharField(
-        required=False,
+    tracked_fields = NameListField(
         widget=forms.TextInput(attrs={"size": 80, "autocomplete": "off"}),
-        help_text="Comma-separated field names; a write that changes none of them emits nothing. "
-        "Empty = every stored field. The active field is always tracked (archive/unarchive).",
+        help_text="A write that changes none of these fields emits nothing; empty: every stored "
+        "field. The active field is always tracked (archive/unarchive). " + NAME_LIST_HELP,
     )
 
     class Meta:
@@ -104,7 +100,7 @@ class ModelHookForm(forms.ModelForm):
         self.initial["events"] = list(self.instance.events or [])
 
     def clean_tracked_fields(self) -> list[str]:
-        names = split_names(self.cleaned_data.get("tracked_fields") or "")
+        names = self.cleaned_data.get("tracked_fields") or []
         bad = [n for n in names if "." in n or not n.replace("_", "").isalnum()]
         if bad:
             raise forms.ValidationError(f"Not a field name: {', '.join(bad)} (no dotted paths).")
