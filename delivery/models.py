@@ -1,9 +1,11 @@
-"""One row per HTTP attempt (WebhookLog) and the retry / dead-letter queue (WebhookRetry)."""
+"""One row per HTTP attempt (WebhookLog), the retry / dead-letter queue (WebhookRetry) and the
+per-rule endpoint lanes (Lane: in-flight limit, rate limit, circuit breaker, pause)."""
 
 from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -85,7 +87,9 @@ class WebhookLog(models.Model):
     status = models.CharField(max_length=8, choices=LogStatus, default=LogStatus.PENDING)
     error = models.TextField(blank=True)
     attempt = models.PositiveIntegerField(default=1)
+    # The claim: who holds it (a sender's token) and when its lease was last renewed.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True, default="", editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -95,10 +99,90 @@ class WebhookLog(models.Model):
             models.Index(fields=["status", "created_at"], name="log_status_time"),
             models.Index(fields=["rule", "created_at"], name="log_rule_time"),
             models.Index(fields=["model", "created_at"], name="log_model_time"),
+            # The lanes' work list: small (only pending rows), read on every claim.
+            models.Index(
+                fields=["rule", "id"],
+                condition=models.Q(status="pending"),
+                name="log_pending_lane",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.http_method} {self.url} -> {self.status}"
+
+
+class BreakerState(models.TextChoices):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open", "half-open"
+
+
+class OnGone(models.TextChoices):
+    DEACTIVATE = "deactivate", "Deactivate the rule (nothing new is recorded)"
+    PAUSE = "pause", "Pause the rule (new deliveries are held until resumed)"
+
+
+class Lane(models.Model):
+    """One endpoint lane per rule: its sending limits and its live state (see docs/delivery.md).
+
+    Settings: `max_in_flight`, `rate_limit`, the breaker's threshold and cool-down, `on_gone`,
+    `paused`. State, written by the senders: breaker, Retry-After pause, rate-limit bucket.
+    """
+
+    rule = models.OneToOneField(
+        "rules.WebhookRule", primary_key=True, on_delete=models.CASCADE, related_name="lane"
+    )
+    max_in_flight = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text="Attempts in flight at once to this endpoint, across all workers and nodes.",
+    )
+    rate_limit = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+        help_text="Requests per second at most (blank = no limit).",
+    )
+    breaker_threshold = models.PositiveIntegerField(
+        default=5,
+        validators=[MaxValueValidator(1000)],
+        help_text="Consecutive failures that open the circuit breaker (0 = never).",
+    )
+    breaker_cooldown = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text="Seconds the breaker stays open the first time; doubles on every failed "
+        "probe, up to 10 minutes.",
+    )
+    on_gone = models.CharField(
+        max_length=10,
+        choices=OnGone,
+        default=OnGone.DEACTIVATE,
+        help_text="What a 410 Gone does to the rule.",
+    )
+    paused = models.BooleanField(default=False)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_reason = models.TextField(blank=True)
+    breaker_state = models.CharField(
+        max_length=9, choices=BreakerState, default=BreakerState.CLOSED
+    )
+    breaker_failures = models.PositiveIntegerField(default=0)
+    breaker_trips = models.PositiveIntegerField(default=0)  # consecutive opens: cool-down doubles
+    open_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    slow_until = models.DateTimeField(null=True, blank=True)  # Retry-After of a 429 / 503
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    tokens = models.FloatField(default=0.0)  # rate-limit bucket (database mode)
+    tokens_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "endpoint lane"
+
+    def __str__(self) -> str:
+        return f"lane of rule {self.rule_id}"
 
 
 def new_delivery_id() -> str:

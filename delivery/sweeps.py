@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from delivery import ordering, queue, retries
-from delivery.models import LogStatus, WebhookLog
-from delivery.sending import CLAIM_TTL
+from delivery import lanes, ordering, queue, retries
+from delivery.models import Lane, LogStatus, WebhookLog
 
-# A pending log nobody claimed for this long lost its task (worker killed, broker lost).
-LOST_AFTER = timedelta(minutes=5)
+# A pending log nobody claimed for this long lost its task (broker lost, or a lane limit kept it
+# back and no sender came back for it). A claim whose lease expired lost its worker.
+LOST_AFTER = timedelta(minutes=1)
 LOST_BATCH = 2000
 SWEEP_BUDGET = 30.0  # seconds: a sweep runs every minute, never twice as long
 
@@ -30,10 +30,20 @@ def retry_sweep(*, now: datetime | None = None) -> int:
 
 
 def lost_logs(*, now: datetime | None = None, limit: int = LOST_BATCH) -> list[int]:
+    """Pending logs no live sender holds, in lanes that may send now (not paused, not waiting
+    for an open breaker or a Retry-After): their queue task was lost or their worker died."""
     now = now or timezone.now()
     unclaimed = Q(claimed_at__isnull=True, created_at__lt=now - LOST_AFTER)
-    stale = Q(claimed_at__lt=now - CLAIM_TTL)
-    qs = WebhookLog.objects.filter(unclaimed | stale, status=LogStatus.PENDING).order_by("id")
+    expired = Q(claimed_at__lt=now - lanes.lease())
+    waiting = Lane.objects.filter(
+        Q(paused=True) | Q(open_until__gt=now) | Q(slow_until__gt=now)
+    ).values("rule_id")
+    qs = (
+        WebhookLog.objects.filter(unclaimed | expired, status=LogStatus.PENDING)
+        .exclude(error=ordering.PARKED)
+        .exclude(rule_id__in=waiting)
+        .order_by("id")
+    )
     return list(qs.values_list("id", flat=True)[:limit])
 
 

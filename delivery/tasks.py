@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from delivery import sweeps
-from delivery.services import deliver as deliver_logs
+from delivery import sending, sweeps
 
 
 def deliver(log_ids: list[int]) -> int:
-    return deliver_logs(log_ids=log_ids)
+    """Send these deliveries, then keep the lanes moving: any other pending work (a pump)."""
+    return sending.deliver(log_ids, follow=True)
 
 
 def retry_sweep() -> int:

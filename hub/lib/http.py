@@ -258,18 +258,38 @@ def send(
             error = with_detail(f"response body not read: {summary}", exc)
         else:
             error = ""
-    status = response.status_code
+    return response_result(
+        response.status_code,
+        dict(response.headers),
+        raw,
+        duration_ms=_ms(started),
+        error=error,
+        truncated=truncated,
+    )
+
+
+def response_result(
+    status: int,
+    headers: dict[str, str],
+    raw: bytes,
+    *,
+    duration_ms: int,
+    error: str = "",
+    truncated: bool = False,
+) -> HttpResult:
+    """The classified result of an answered request (shared by the sync and async clients)."""
     outcome = classify_status(status)
     if not error and 300 <= status < 400:
-        error = f"redirect to {response.headers.get('Location', '?')} not followed"
+        location = next((v for k, v in headers.items() if k.lower() == "location"), "?")
+        error = f"redirect to {location} not followed"
     elif not error and outcome is not Outcome.SUCCESS:
         error = f"HTTP {status}"
     return HttpResult(
         outcome,
         status=status,
-        headers=dict(response.headers),
+        headers=headers,
         body=raw.decode("utf-8", errors="replace"),
-        duration_ms=_ms(started),
+        duration_ms=duration_ms,
         error=error,
         truncated=truncated,
     )

@@ -9,7 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from delivery import sweeps
-from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from delivery.models import Lane, LogStatus, RetryState, WebhookLog, WebhookRetry
 from delivery.sending import deliver
 from delivery.services import retry_now
 from hub.events import NewEvent, record_events
@@ -93,21 +93,42 @@ def test_a_410_fails_and_deactivates_the_rule_with_the_reason(
     assert len(receiver.requests) == 1
 
 
-def test_a_429_honours_retry_after(receiver: Receiver, send) -> None:
-    make_rule(url=receiver.url_for(), retry_initial_delay=60)
+def test_a_429_with_retry_after_holds_the_delivery_without_spending_an_attempt(
+    receiver: Receiver, send, django_capture_on_commit_callbacks
+) -> None:
+    rule = make_rule(url=receiver.url_for(), retry_initial_delay=60)
     receiver.script(Reply(429, headers={"Retry-After": "3600"}))
     before = timezone.now()
     send()
-    retry = WebhookRetry.objects.get()
-    assert retry.state == RetryState.PENDING
-    assert retry.next_retry_at >= before + timedelta(seconds=3600)
+    log = WebhookLog.objects.get()
+    assert (log.status, log.attempt, log.response_status) == (LogStatus.PENDING, 1, 429)
+    assert "Retry-After" in log.error
+    assert not WebhookRetry.objects.exists()  # no attempt spent, nothing to retry
+    lane = Lane.objects.get(rule=rule)
+    assert lane.slow_until >= before + timedelta(seconds=3600)
+    assert sweeps.lost_logs(now=timezone.now() + sweeps.LOST_AFTER * 2) == []  # the lane waits
+    Lane.objects.filter(rule=rule).update(slow_until=timezone.now())  # the hour has passed
+    with django_capture_on_commit_callbacks(execute=True):
+        sweeps.lost_task_sweep(now=timezone.now() + sweeps.LOST_AFTER * 2)
+    first, second = receiver.wait_for(2)
+    assert first.header("webhook-id") == second.header("webhook-id")
+    log.refresh_from_db()
+    assert (log.status, log.attempt) == (LogStatus.SUCCESS, 1)
 
 
 def test_retry_after_is_capped_by_the_rule_maximum_interval(receiver: Receiver, send) -> None:
-    make_rule(url=receiver.url_for(), retry_max_interval=600)
+    rule = make_rule(url=receiver.url_for(), retry_max_interval=600)
     receiver.script(Reply(503, headers={"Retry-After": "86400"}))
     send()
-    assert WebhookRetry.objects.get().next_retry_at <= timezone.now() + timedelta(seconds=600)
+    assert Lane.objects.get(rule=rule).slow_until <= timezone.now() + timedelta(seconds=600)
+
+
+def test_a_429_without_retry_after_is_an_ordinary_retry(receiver: Receiver, send) -> None:
+    make_rule(url=receiver.url_for())
+    receiver.script(429)
+    send()
+    assert WebhookLog.objects.get().status == LogStatus.FAILED
+    assert WebhookRetry.objects.get().state == RetryState.PENDING
 
 
 def test_a_slow_answer_past_the_timeout_is_retried(receiver: Receiver, send) -> None:

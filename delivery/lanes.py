@@ -1,0 +1,212 @@
+"""Endpoint lanes: which pending deliveries may be sent now, claimed under each lane's limits.
+
+One lane per rule (docs/delivery.md says why). A claim locks the lanes it takes from (on
+PostgreSQL ``FOR UPDATE SKIP LOCKED``: a lane another sender is claiming from is skipped this
+round, never waited for; SQLite serialises writers), counts each lane's attempts in flight
+(pending logs under an unexpired lease), and takes the oldest claimable logs up to the lane's
+``max_in_flight``, its rate limit, and its breaker (open: nothing; half-open: one probe).
+Paused lanes and lanes slowed by a Retry-After are skipped. The claim is one conditional UPDATE
+(``status='pending'`` and unclaimed or lease expired) that stamps the sender's token and the
+lease time, so no two senders ever hold the same attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet
+
+from delivery import ratelimit
+from delivery.models import BreakerState, Lane, LogStatus, WebhookLog
+from delivery.ordering import PARKED
+from hub.lib.http import HttpResult, Outcome
+from rules.models import WebhookRule
+
+BREAKER_MAX_COOLDOWN = 600  # seconds: the doubling cool-down stops here
+SOON = 2.0  # seconds: a sender waits this long at most for a rate-limited lane to refill
+
+
+def lease() -> timedelta:
+    """How long a claim holds without renewal (senders renew every third of it)."""
+    return timedelta(seconds=settings.HUB_DELIVERY_LEASE)
+
+
+def claimable(now: datetime) -> Q:
+    return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease())
+
+
+def pending(now: datetime, ids: list[int] | None = None) -> QuerySet[WebhookLog]:
+    """Pending logs nobody holds (parked ones wait for their release, not for a claim)."""
+    qs = WebhookLog.objects.filter(claimable(now), status=LogStatus.PENDING).exclude(error=PARKED)
+    return qs if ids is None else qs.filter(id__in=ids)
+
+
+def in_flight(rule_ids: list[int], now: datetime) -> dict[int, int]:
+    """Attempts in flight per lane: pending logs under a live lease (a dead sender's expire)."""
+    rows = (
+        WebhookLog.objects.filter(
+            rule_id__in=rule_ids, status=LogStatus.PENDING, claimed_at__gte=now - lease()
+        )
+        .exclude(error=PARKED)
+        .order_by()
+        .values("rule_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["rule_id"]: row["n"] for row in rows}
+
+
+@dataclass
+class Claim:
+    ids: list[int] = field(default_factory=list)
+    wait: float | None = None  # seconds until a rate-limited lane has room (None: none waits)
+
+
+def claim(*, token: str, limit: int, now: datetime, ids: list[int] | None = None) -> Claim:
+    """Claim up to `limit` deliveries across lanes for sender `token` (one transaction)."""
+    result = Claim()
+    with transaction.atomic():
+        base = pending(now, ids)
+        with_work = set(base.order_by().values_list("rule_id", flat=True).distinct())
+        active = set(
+            WebhookRule.objects.filter(pk__in=with_work, active=True).values_list("pk", flat=True)
+        )
+        picked = _orphans(base, with_work - active, limit)
+        rule_ids = with_work & active
+        if rule_ids:
+            _ensure(rule_ids)
+            for lane in _lock(rule_ids):
+                if len(picked) >= limit:
+                    break
+                picked += _take(lane, base, limit - len(picked), now, result)
+        if picked:
+            mine = WebhookLog.objects.filter(
+                claimable(now), id__in=picked, status=LogStatus.PENDING
+            )
+            mine.update(claimed_at=now, claimed_by=token, error="")
+            result.ids = picked
+    return result
+
+
+def _orphans(base: QuerySet[WebhookLog], gone: set[int | None], limit: int) -> list[int]:
+    """Logs whose rule was deleted or switched off: claimed without limits, to be failed."""
+    if not gone:
+        return []
+    orphans = Q(rule_id__in=[r for r in gone if r is not None])
+    if None in gone:
+        orphans |= Q(rule_id__isnull=True)
+    return list(base.filter(orphans).order_by("id").values_list("id", flat=True)[:limit])
+
+
+def _ensure(rule_ids: set[int]) -> None:
+    """A lane row for every rule with work (created on first use, with the defaults)."""
+    known = set(Lane.objects.filter(rule_id__in=rule_ids).values_list("rule_id", flat=True))
+    if missing := rule_ids - known:
+        Lane.objects.bulk_create([Lane(rule_id=r) for r in missing], ignore_conflicts=True)
+
+
+def _lock(rule_ids: set[int]) -> list[Lane]:
+    lanes = Lane.objects.filter(rule_id__in=rule_ids, paused=False).order_by("rule_id")
+    if connection.features.has_select_for_update_skip_locked:
+        lanes = lanes.select_for_update(skip_locked=True)
+    return list(lanes)
+
+
+def _take(
+    lane: Lane, base: QuerySet[WebhookLog], room: int, now: datetime, out: Claim
+) -> list[int]:
+    """The ids this lane may send now (its row is locked); updates the lane's own state."""
+    if lane.slow_until and lane.slow_until > now:
+        return []
+    # A lane that never sent starts with one attempt: a first 410 or refusal stops it at one.
+    cap = lane.max_in_flight if lane.last_attempt_at else 1
+    if lane.breaker_state != BreakerState.CLOSED:
+        if lane.open_until and lane.open_until > now:
+            return []
+        cap = 1  # half-open: a single probe
+    room = min(room, cap - in_flight([lane.rule_id], now).get(lane.rule_id, 0))
+    if room <= 0:
+        return []
+    ids = list(base.filter(rule_id=lane.rule_id).order_by("id").values_list("id", flat=True)[:room])
+    if not ids:
+        return []
+    allowed, wait = ratelimit.take(lane=lane, want=len(ids), now=now)
+    if allowed < len(ids) and wait <= SOON:
+        out.wait = wait if out.wait is None else min(out.wait, wait)
+    ids = ids[:allowed]
+    changed = ["tokens", "tokens_at"] if lane.rate_limit else []
+    if ids and lane.breaker_state == BreakerState.OPEN:
+        lane.breaker_state = BreakerState.HALF_OPEN
+        changed.append("breaker_state")
+    if changed:
+        lane.save(update_fields=changed)
+    return ids
+
+
+# --- results: the breaker and Retry-After ---------------------------------------------------
+
+
+def retry_after_seconds(result: HttpResult) -> int | None:
+    """Seconds a 429 / 503 asked us to wait (Retry-After), None when it did not ask."""
+    from delivery.backoff import parse_retry_after
+
+    if result.status not in (429, 503):
+        return None
+    return parse_retry_after(result.header("Retry-After"))
+
+
+STATE_FIELDS = [
+    "breaker_state", "breaker_failures", "breaker_trips", "open_until", "last_error",
+    "last_failure_at", "slow_until", "paused", "paused_at", "paused_reason", "last_attempt_at",
+    "last_success_at", "updated_at",
+]  # fmt: skip
+
+
+def settle(lane: Lane, results: list[HttpResult], now: datetime) -> None:
+    """Move the breaker of a (locked) lane through these attempt results, in order; save."""
+    for result in results:
+        lane.last_attempt_at = _coarse(lane.last_attempt_at, now)
+        if result.outcome is Outcome.SUCCESS:
+            lane.last_success_at = _coarse(lane.last_success_at, now)
+            lane.breaker_state, lane.breaker_failures = BreakerState.CLOSED, 0
+            lane.breaker_trips, lane.open_until = 0, None
+        elif result.outcome is Outcome.RETRY:  # the endpoint is down or failing
+            lane.breaker_failures += 1
+            lane.last_error, lane.last_failure_at = result.error[:2000], now
+            tripped = lane.breaker_threshold and lane.breaker_failures >= lane.breaker_threshold
+            if lane.breaker_state == BreakerState.HALF_OPEN or (
+                tripped and lane.breaker_state == BreakerState.CLOSED
+            ):
+                _open(lane, now)
+    if _state(lane) != lane.__dict__.get("_saved_state"):
+        lane.save(update_fields=STATE_FIELDS)
+
+
+def _coarse(stamp: datetime | None, now: datetime) -> datetime:
+    """Stamps move by whole seconds: a busy lane is not rewritten for every group."""
+    return now if stamp is None or now - stamp >= timedelta(seconds=1) else stamp
+
+
+def _state(lane: Lane) -> tuple:
+    return tuple(getattr(lane, name) for name in STATE_FIELDS if name != "updated_at")
+
+
+def remember(lane: Lane) -> Lane:
+    """Note the state as loaded, so settle() writes only when something changed."""
+    lane.__dict__["_saved_state"] = _state(lane)
+    return lane
+
+
+def _open(lane: Lane, now: datetime) -> None:
+    cooldown = min(BREAKER_MAX_COOLDOWN, lane.breaker_cooldown * 2**lane.breaker_trips)
+    lane.breaker_state, lane.open_until = BreakerState.OPEN, now + timedelta(seconds=cooldown)
+    lane.breaker_trips += 1
+
+
+def slow_down(lane: Lane, seconds: int, now: datetime, *, cap: int | None) -> None:
+    """A Retry-After: this lane sends nothing until then (capped by the rule's max interval)."""
+    until = now + timedelta(seconds=min(max(seconds, 1), cap or BREAKER_MAX_COOLDOWN))
+    if lane.slow_until is None or lane.slow_until < until:
+        lane.slow_until = until
