@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
 from django_q.conf import Conf
@@ -14,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from dashboard.rollups import rollup
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.models import ModelHook, OdooConnection
+from hub.ops.health import redis_client
 from inbound.models import InboundSource, IncomingWebhook
 from tests.delivery.factories import emit, make_rule
 
@@ -185,9 +188,22 @@ def test_odoo_poll_lag_and_errors_are_reported_per_hook():
     assert "refused" not in text  # error texts stay in the admin
 
 
+@override_settings(REDIS_URL="")
 def test_the_queue_backlog_counts_the_tasks_waiting_in_the_database_queue():
     OrmQ.objects.create(key=Conf.CLUSTER_NAME, payload="x", lock=timezone.now())
     assert value(scrape(), "hub_queue_backlog", broker="orm") == 1
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+def test_the_queue_backlog_counts_the_tasks_waiting_in_redis():
+    client = redis_client(settings.REDIS_URL)
+    key = f"django_q:{Conf.CLUSTER_NAME}:q"
+    client.delete(key)
+    client.rpush(key, "task-1", "task-2")
+    try:
+        assert value(scrape(), "hub_queue_backlog", broker="redis") == 2
+    finally:
+        client.delete(key)
 
 
 def test_a_broker_outage_leaves_the_rest_of_the_metrics_in_the_scrape(closed_port):

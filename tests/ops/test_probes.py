@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
@@ -19,6 +21,7 @@ def test_healthz_answers_without_touching_the_database():
 
 
 @pytest.mark.django_db
+@override_settings(REDIS_URL="")
 def test_readyz_is_ok_when_the_database_is_migrated_and_no_broker_is_configured():
     response = Client().get("/readyz")
     assert response.status_code == 200
@@ -68,3 +71,11 @@ def test_readyz_with_a_trailing_slash_and_head_requests_work():
     assert Client().get("/readyz/").status_code == 200
     assert Client().head("/healthz").status_code == 200
     assert Client().post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL")
+def test_readyz_checks_a_configured_broker():
+    response = Client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["broker"] == "ok"

@@ -1,0 +1,166 @@
+"""Helpers for tests that run the hub's commands as real processes (serve, runhub)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY = "zMK4-gYOuUGKhSvyD-YCx0mt9hGgQzim6KMkkkisyqk="
+SECRET = "ops-test-secret-key-" + "x7Qp2Lm9" * 6
+
+
+def production_env(database_url: str, **extra: str) -> dict[str, str]:
+    """Safe production settings on a given database, loopback targets explicitly allowed."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hub.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": SECRET,
+        "HUB_ENCRYPTION_KEYS": KEY,
+        "DATABASE_URL": database_url,
+        "HUB_WEB_WORKERS": "2",
+        "HUB_WEB_THREADS": "4",
+        "HUB_Q_WORKERS": "1",
+        "HUB_STOP_GRACE": "4",
+        "HUB_ALLOW_PRIVATE_TARGETS": "1",
+        "HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("HUB_PUBLIC_URL", None)
+    env.update(extra)
+    return env
+
+
+class Running:
+    """A started command whose combined output is collected by a thread."""
+
+    def __init__(self, args: list[str], env: dict[str, str], **popen: object) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            **popen,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for_line(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"never printed {text!r}:\n{self.output[-3000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> bool:
+        """Send `sig`; True when the process exited within `timeout` (a functional bound)."""
+        self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], **popen: object) -> Iterator[Running]:
+    run = Running(args, env, **popen)
+    try:
+        yield run
+    finally:
+        run.kill()
+
+
+def get(
+    url: str, *, headers: dict[str, str] | None = None, data: bytes | None = None
+) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {}, data=data)  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def wait_until_ready(base: str, run: Running, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if run.proc.poll() is not None:
+            raise AssertionError(f"exited with {run.proc.returncode}:\n{run.output[-3000:]}")
+        try:
+            if get(f"{base}/readyz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"never ready:\n{run.output[-3000:]}")
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def database_url_for(name: str, base_url: str) -> str:
+    parts = urllib.parse.urlsplit(base_url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def metric_value(text: str, name: str, **labels: str) -> float | None:
+    """One sample of a Prometheus text exposition, by name and labels (None when absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return None
