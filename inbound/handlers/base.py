@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +41,20 @@ def require_object(config: Any) -> dict[str, Any]:
 
 def config_error(message: str) -> ValidationError:
     return ValidationError({"handler_config": message})
+
+
+def check_keys(config: dict[str, Any], allowed: Iterable[str], *, where: str = "") -> None:
+    """Refuse keys the handler does not read: a misspelt key would otherwise be ignored."""
+    allowed = tuple(allowed)
+    unknown = sorted(key for key in config if key not in allowed)
+    if not unknown:
+        return
+    key = unknown[0]
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f' (did you mean "{close[0]}"?)' if close else ""
+    place = f" in {where}" if where else ""
+    names = ", ".join(allowed) if allowed else "none"
+    raise config_error(f'Unknown key "{key}"{place}{hint}. Allowed keys: {names}.')
 
 
 def check_path(config: dict[str, Any], key: str, *, required: bool = False) -> None:

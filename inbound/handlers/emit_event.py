@@ -18,6 +18,7 @@ from inbound.handlers.base import (
     Context,
     HandlerError,
     as_record_id,
+    check_keys,
     check_literal_or_path,
     check_path,
     config_error,
@@ -29,8 +30,12 @@ from rules.paths import get_path
 ATOMIC = True  # the event and the request's "done" commit together: a retry never emits twice
 
 
+CONFIG_KEYS = ("model", "model_path", "event", "event_path", "record_id_path", "data", "data_path")
+
+
 def validate_config(config: Any, *, source: object) -> None:
     config = require_object(config)
+    check_keys(config, CONFIG_KEYS)
     check_literal_or_path(config, "model")
     check_literal_or_path(config, "event")
     check_path(config, "record_id_path")

@@ -21,6 +21,7 @@ from inbound.handlers.base import (
     Context,
     HandlerError,
     as_record_id,
+    check_keys,
     config_error,
     require_object,
 )
@@ -30,8 +31,12 @@ META_KEYS = ("_model", "_id", "_action", "_name")
 ACTION_RE = re.compile(r"^(?P<name>.*)\(#(?P<id>\d+)\)$")
 
 
+CONFIG_KEYS = ("event", "actions", "models")
+
+
 def validate_config(config: Any, *, source: object) -> None:
     config = require_object(config)
+    check_keys(config, CONFIG_KEYS)
     event = config.get("event")
     if event is not None and (not isinstance(event, str) or not event.strip()):
         raise config_error('"event" must be a non-empty event code.')

@@ -21,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from inbound.handlers.base import Context, HandlerError, config_error, require_object
+from inbound.handlers.base import Context, HandlerError, check_keys, config_error, require_object
 from inbound.leases import lease, lease_name
 from rules.paths import get_path
 from rules.transforms import TransformError, apply_transform, validate_transform
@@ -34,10 +34,15 @@ def _arg(spec: dict[str, Any]) -> str:
     return arg if isinstance(arg, str) else json.dumps(arg)
 
 
+CONFIG_KEYS = ("model", "match", "mapping", "create_if_missing")
+SPEC_KEYS = ("path", "value", "default", "transform", "arg")  # one mapped value (or the match)
+
+
 def _spec(value: Any, where: str) -> dict[str, Any]:
     spec = {"path": value} if isinstance(value, str) else value
     if not isinstance(spec, dict):
         raise config_error(f"{where}: expected a JSON path or an object with a path.")
+    check_keys(spec, ("field", *SPEC_KEYS) if where == "match" else SPEC_KEYS, where=where)
     if "value" not in spec and (not isinstance(spec.get("path"), str) or not spec["path"]):
         raise config_error(f'{where}: set "path" (a JSON path) or "value" (a fixed value).')
     if spec.get("transform"):
@@ -50,6 +55,7 @@ def _spec(value: Any, where: str) -> dict[str, Any]:
 
 def validate_config(config: Any, *, source: Any) -> None:
     config = require_object(config)
+    check_keys(config, CONFIG_KEYS)
     if not isinstance(config.get("model"), str) or "." not in config["model"]:
         raise config_error('"model" must be an Odoo model name such as "res.partner".')
     match = config.get("match")

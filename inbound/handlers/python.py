@@ -13,13 +13,17 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.lib.imports import import_listed
-from inbound.handlers.base import Context, HandlerError, config_error, require_object
+from inbound.handlers.base import Context, HandlerError, check_keys, config_error, require_object
 
 ATOMIC = False
 
 
+CONFIG_KEYS = ("path", "options")
+
+
 def validate_config(config: Any, *, source: object) -> None:
     config = require_object(config)
+    check_keys(config, CONFIG_KEYS)
     path = config.get("path")
     if not isinstance(path, str) or not path:
         raise config_error('Set "path": a dotted path listed in HUB_INBOUND_HANDLERS.')

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from inbound.handlers.base import Context, require_object
+from inbound.handlers.base import Context, check_keys, require_object
 
 ATOMIC = True
 
 
 def validate_config(config: Any, *, source: object) -> None:
-    require_object(config)
+    check_keys(require_object(config), ())
 
 
 def handle(ctx: Context) -> dict[str, Any] | None:
