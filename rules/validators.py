@@ -27,6 +27,11 @@ RESERVED_HEADERS = frozenset(
     }
 )  # fmt: skip
 MAX_SECRETS = 10
+# Custom headers: most servers refuse a header line over 8 KiB or all headers over 32 KiB (431).
+MAX_HEADERS = 50
+MAX_HEADER_NAME = 256
+MAX_HEADER_VALUE = 8 * 1024
+MAX_HEADERS_TOTAL = 32 * 1024
 
 
 def validate_odoo_model(value: str) -> None:
@@ -102,6 +107,7 @@ def validate_headers(value: object) -> None:
             'Expected an object of header names to string values, e.g. {"X-Tenant": "acme"}.',
             code="invalid_headers",
         )
+    validate_header_limits(value)
     for name, text in value.items():
         if not HEADER_NAME_RE.match(name):
             raise ValidationError(f"Invalid header name {name!r}.", code="invalid_headers")
@@ -114,6 +120,37 @@ def validate_headers(value: object) -> None:
                 f"Header {name!r} is set by the hub on every delivery and cannot be overridden.",
                 code="reserved_header",
             )
+
+
+def validate_header_limits(value: dict[str, str]) -> None:
+    """Count and size limits: receivers refuse oversized headers (431), so every send would fail."""
+    if len(value) > MAX_HEADERS:
+        raise ValidationError(
+            f"{len(value)} custom headers: at most {MAX_HEADERS} are allowed.",
+            code="too_many_headers",
+        )
+    total = 0
+    for name, text in value.items():
+        if len(name) > MAX_HEADER_NAME:
+            raise ValidationError(
+                f"Header name {name[:40]!r}... is {len(name)} characters long: at most "
+                f"{MAX_HEADER_NAME} are allowed.",
+                code="header_too_long",
+            )
+        size = len(text.encode())
+        if size > MAX_HEADER_VALUE:
+            raise ValidationError(
+                f"The value of header {name!r} is {size:,} bytes: at most {MAX_HEADER_VALUE:,} "
+                "(8 KiB) are allowed.",
+                code="header_too_long",
+            )
+        total += len(name) + size
+    if total > MAX_HEADERS_TOTAL:
+        raise ValidationError(
+            f"The custom headers add up to {total:,} bytes: at most {MAX_HEADERS_TOTAL:,} (32 KiB) "
+            "are allowed.",
+            code="headers_too_large",
+        )
 
 
 def validate_header_name(value: str) -> None:
