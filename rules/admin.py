@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from hub.lib.errors import summary_line
 from rules.forms import (
     PayloadFieldFormSet,
     PayloadFieldInlineForm,
@@ -23,6 +24,31 @@ from rules.models import PayloadField, WebhookEvent, WebhookRule
 from rules.services import drop_old_secrets, rotate_secret
 
 MAX_TESTS_PER_ACTION = 20  # each test is a real HTTP request made inside the admin request
+SHOWN_HEADERS = ("Content-Type", "Content-Length", "Location", "Retry-After", "X-Request-Id")
+BODY_PREFIX = 200  # characters of the response body in the message (the log keeps 64 KiB)
+
+
+def send_test_message(rule: WebhookRule, log: Any) -> str:
+    """'Orders: success HTTP 200 in 12 ms; Content-Type: ...; body: {"ok": true}' (one line)."""
+    parts = [f"{rule.name}: {log.status}"]
+    if log.response_status is not None:
+        parts.append(f"HTTP {log.response_status}")
+    if log.duration_ms is not None:
+        parts.append(f"in {log.duration_ms} ms")
+    if log.error and log.error != f"HTTP {log.response_status}":  # not the status twice
+        parts.append(f"- {summary_line(log.error)}")
+    text = " ".join(parts)
+    received = {k.lower(): v for k, v in (log.response_headers or {}).items()}
+    headers = [
+        f"{name}: {received[name.lower()]}" for name in SHOWN_HEADERS if name.lower() in received
+    ]
+    if headers:
+        text += "; " + ", ".join(headers)
+    if log.response_status is not None:
+        body = " ".join((log.response_body or "").split())
+        cut = f"{body[:BODY_PREFIX]}…" if len(body) > BODY_PREFIX else body
+        text += f"; body: {cut or '(empty)'}"
+    return text
 
 
 @admin.register(WebhookEvent)
@@ -215,15 +241,10 @@ class WebhookRuleAdmin(admin.ModelAdmin):
         from delivery.services import send_test  # delivery depends on rules, not the reverse
 
         log = send_test(rule=rule)
-        parts = [f"{rule.name}: {log.status}"]
-        if log.response_status is not None:
-            parts.append(f"HTTP {log.response_status}")
-        if log.duration_ms is not None:
-            parts.append(f"in {log.duration_ms} ms")
-        if log.error:
-            parts.append(f"- {log.error}")
         ok = log.status in ("success", "test")
-        self.message_user(request, " ".join(parts), messages.SUCCESS if ok else messages.ERROR)
+        self.message_user(
+            request, send_test_message(rule, log), messages.SUCCESS if ok else messages.ERROR
+        )
 
     # --- buttons on the change page -------------------------------------------------------------
 
