@@ -32,7 +32,9 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
         "HUB_WEB_WORKERS": "2",
         "HUB_WEB_THREADS": "4",
         "HUB_Q_WORKERS": "1",
-        "HUB_STOP_GRACE": "4",
+        # Longer than the tests' 10 s wait: a process that ends within the wait stopped on its
+        # own polite signal, not by the supervisor's kill after the grace.
+        "HUB_STOP_GRACE": "30",
         "HUB_ALLOW_PRIVATE_TARGETS": "1",
         "HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION": "1",
         "PYTHONUNBUFFERED": "1",
@@ -164,3 +166,25 @@ def metric_value(text: str, name: str, **labels: str) -> float | None:
             if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
                 return sample.value
     return None
+
+
+POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def admin_connection():  # type: ignore[no-untyped-def]
+    """A connection to the PostgreSQL server of DATABASE_URL (its `postgres` database)."""
+    import psycopg2
+
+    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    conn = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username,
+        password=parts.password or None, dbname="postgres",
+    )  # fmt: skip
+    conn.autocommit = True
+    return conn
+
+
+def connections_to(dbname: str) -> int:
+    with admin_connection() as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [dbname])
+        return cursor.fetchone()[0]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,10 +21,11 @@ import pytest
 
 from tests.ops.conftest import free_port
 from tests.ops.processes import (
+    POSTGRES,
     ROOT,
     Running,
     alive,
-    database_url_for,
+    connections_to,
     descendants,
     get,
     metric_value,
@@ -36,44 +36,9 @@ from tests.ops.processes import (
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
-POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 needs_postgres = pytest.mark.skipif(not POSTGRES, reason="pg_stat_activity needs PostgreSQL")
 # The bound serve prints for the settings of production_env: web 2 x 4, workers 1 + 3, poller 1.
 CONNECTION_BOUND = 2 * 4 + (1 + 3) + 1
-
-
-def admin_connection():  # type: ignore[no-untyped-def]
-    import psycopg2
-
-    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-    conn = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username,
-        password=parts.password or None, dbname="postgres",
-    )  # fmt: skip
-    conn.autocommit = True
-    return conn
-
-
-def connections_to(dbname: str) -> int:
-    with admin_connection() as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [dbname])
-        return cursor.fetchone()[0]
-
-
-@pytest.fixture(scope="module")
-def serve_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not POSTGRES:
-        yield f"sqlite:///{tmp_path_factory.mktemp('serve') / 'hub.sqlite3'}"
-        return
-    name = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/") + "_serve"
-    conn = admin_connection()
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    yield database_url_for(name, os.environ["DATABASE_URL"])
-    with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
 
 
 class ProcessSet:
@@ -83,9 +48,9 @@ class ProcessSet:
 
 
 @pytest.fixture(scope="module")
-def process_set(serve_database: str) -> Iterator[ProcessSet]:
+def process_set(own_database: str) -> Iterator[ProcessSet]:
     port = free_port()
-    env = production_env(serve_database, HUB_PORT=str(port))
+    env = production_env(own_database, HUB_PORT=str(port))
     with running(["serve", "--migrate"], env) as run:
         wait_until_ready(f"http://127.0.0.1:{port}", run)
         run.wait_for_line("Q Cluster")  # the workers are up too
@@ -107,8 +72,8 @@ def metric(text: str, prefix: str) -> float | None:
     return None
 
 
-def test_serve_refuses_unsafe_settings_with_one_line_each(serve_database):
-    env = production_env(serve_database, DJANGO_DEBUG="1", DJANGO_SECRET_KEY="")
+def test_serve_refuses_unsafe_settings_with_one_line_each(own_database):
+    env = production_env(own_database, DJANGO_DEBUG="1", DJANGO_SECRET_KEY="")
     env.pop("HUB_ENCRYPTION_KEYS")
     env.pop("HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION")
     done = subprocess.run(  # noqa: S603
@@ -123,8 +88,8 @@ def test_serve_refuses_unsafe_settings_with_one_line_each(serve_database):
     assert "started" not in done.stdout
 
 
-def test_private_targets_need_the_explicit_production_override(serve_database):
-    env = production_env(serve_database)
+def test_private_targets_need_the_explicit_production_override(own_database):
+    env = production_env(own_database)
     env.pop("HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION")
     done = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "serve", "web"],
