@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format migrate clean
+.PHONY: run serve test bench lint format migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; try: make PYTHON=python3"; exit 1; }
@@ -20,6 +20,11 @@ migrate: $(STAMP)
 
 run: $(STAMP)
 	DJANGO_DEBUG=1 HUB_ALLOW_PRIVATE_TARGETS=1 $(PY) manage.py runhub
+
+# Production process set (gunicorn + workers + poller) from .env / the environment; refuses
+# unsafe settings. docs/operations.md
+serve: $(STAMP)
+	$(PY) manage.py serve --migrate
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
