@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
 
 class Access(Enum):
     ALLOWED = "allowed"
@@ -46,11 +48,20 @@ def bearer_token(request: HttpRequest) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+def proxied(request: HttpRequest) -> bool:
+    """The request came through a reverse proxy: its address is the proxy's, not the client's.
+
+    A proxy on the same host makes every request arrive from 127.0.0.1, so the address
+    allow-list only applies to direct requests; through a proxy only the token opens /metrics.
+    """
+    return any(request.headers.get(name) for name in PROXY_HEADERS)
+
+
 def metrics_access(request: HttpRequest) -> Access:
     expected = settings.HUB_METRICS_TOKEN
     given = bearer_token(request)
     if expected and given and hmac.compare_digest(given.encode(), expected.encode()):
         return Access.ALLOWED
-    if address_allowed(request.META.get("REMOTE_ADDR", "")):
+    if not proxied(request) and address_allowed(request.META.get("REMOTE_ADDR", "")):
         return Access.ALLOWED
     return Access.UNAUTHENTICATED if expected else Access.FORBIDDEN

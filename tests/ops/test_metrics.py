@@ -50,6 +50,12 @@ def test_metrics_are_forbidden_to_other_addresses_without_a_token():
     assert response.status_code == 403
 
 
+def test_a_request_through_a_local_reverse_proxy_is_not_allowed_by_its_loopback_address():
+    # nginx on the same host: every client arrives from 127.0.0.1 with X-Forwarded-For.
+    proxied = Client().get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert proxied.status_code == 403
+
+
 @override_settings(HUB_METRICS_TOKEN="s3cret-metrics-token")
 def test_with_a_token_configured_a_missing_or_wrong_token_is_401():
     client = Client(REMOTE_ADDR="203.0.113.9")
