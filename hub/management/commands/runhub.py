@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -27,6 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, addr: str, port: int, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)  # also ensures the schedules
         self._ensure_admin()
+        connections.close_all()  # this process only supervises from here: no idle connection
         manage = [sys.executable, "manage.py"]
         # Explicit handlers, set before the children start: a shell starts background jobs
         # with SIGINT ignored, and a child inherits an ignored signal (the web server then
