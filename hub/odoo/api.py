@@ -100,6 +100,9 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
         api_key = attrs.get("api_key", current.api_key if current else "")
         if not (password or api_key):
             raise serializers.ValidationError({"password": "Give a password or an API key."})
+        protocol = attrs.get("protocol", current.protocol if current else "auto")
+        if protocol == "json2" and not api_key:
+            raise serializers.ValidationError({"protocol": "JSON-2 needs an API key."})
         return attrs
 
     def _apply(self, instance: OdooConnection, attrs: dict[str, Any]) -> None:

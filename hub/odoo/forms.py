@@ -54,6 +54,8 @@ class OdooConnectionForm(forms.ModelForm):
         cleaned["protocol"] = cleaned.get("protocol") or "auto"
         if not (cleaned.get("password") or cleaned.get("api_key")):
             raise forms.ValidationError("Give a password or an API key.")
+        if cleaned["protocol"] == "json2" and not cleaned.get("api_key"):
+            self.add_error("protocol", "JSON-2 needs an API key.")
         return cleaned
 
     def save(self, commit: bool = True) -> OdooConnection:

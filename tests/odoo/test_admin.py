@@ -54,6 +54,28 @@ def test_a_connection_is_added_with_a_write_only_password(admin_client, fake_odo
     assert "Currently: set. Leave blank to keep it." in page.content.decode()
 
 
+def test_the_protocol_is_chosen_on_the_connection_form(admin_client, fake_odoo):
+    form = {
+        "name": "prod",
+        "url": fake_odoo.url,
+        "database": DB,
+        "username": "hub",
+        "password": HUB_PASSWORD,
+        "api_key": "",
+        "poll_interval": 60,
+        "timeout": 10,
+        "protocol": "json2",
+    }
+    response = admin_client.post(reverse("admin:hub_odooconnection_add"), form)
+    assert response.status_code == 200
+    assert "JSON-2 needs an API key." in response.content.decode()
+    response = admin_client.post(
+        reverse("admin:hub_odooconnection_add"), form | {"protocol": "xmlrpc"}
+    )
+    assert response.status_code == 302, response.content
+    assert OdooConnection.objects.get(name="prod").protocol == "xmlrpc"
+
+
 def test_saving_with_a_blank_password_keeps_it(admin_client, odoo_conn):
     admin_client.post(
         reverse("admin:hub_odooconnection_change", args=[odoo_conn.pk]),

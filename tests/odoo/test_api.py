@@ -264,3 +264,9 @@ def test_the_protocol_can_be_forced_and_the_detected_transport_is_shown(api, odo
     result = api.post(f"{url}test/").json()
     assert result["ok"] is False and "HTTP 404" in result["error"], "this Odoo has no XML-RPC"
     assert api.patch(url, {"protocol": "soap"}, format="json").status_code == 400
+
+
+def test_json2_without_an_api_key_is_refused(api, odoo_conn):
+    response = api.patch(f"/api/connections/{odoo_conn.pk}/", {"protocol": "json2"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"protocol": ["JSON-2 needs an API key."]}
