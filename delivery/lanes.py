@@ -12,14 +12,16 @@ lease time, so no two senders ever hold the same attempt.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
-from delivery import ratelimit
+from delivery import queue, ratelimit
 from delivery.models import BreakerState, Lane, LogStatus, WebhookLog
 from delivery.ordering import PARKED
 from hub.lib.http import HttpResult, Outcome
@@ -27,6 +29,7 @@ from rules.models import WebhookRule
 
 BREAKER_MAX_COOLDOWN = 600  # seconds: the doubling cool-down stops here
 SOON = 2.0  # seconds: a sender waits this long at most for a rate-limited lane to refill
+KICK = 100  # deliveries queued when a lane reopens (two tasks; their senders drain the rest)
 
 
 def lease() -> timedelta:
@@ -210,3 +213,58 @@ def slow_down(lane: Lane, seconds: int, now: datetime, *, cap: int | None) -> No
     until = now + timedelta(seconds=min(max(seconds, 1), cap or BREAKER_MAX_COOLDOWN))
     if lane.slow_until is None or lane.slow_until < until:
         lane.slow_until = until
+
+
+# --- operator actions (admin, API) ----------------------------------------------------------
+
+
+def lane_for(rule: WebhookRule) -> Lane:
+    return Lane.objects.get_or_create(rule=rule)[0]
+
+
+def held(rule_id: int) -> int:
+    """Deliveries waiting in a lane (pending, not in flight): "held" while it is paused."""
+    return WebhookLog.objects.filter(rule_id=rule_id, status=LogStatus.PENDING).count()
+
+
+def pause(*, rule_ids: Iterable[int], reason: str = "paused by an operator") -> int:
+    """Pause lanes: deliveries are still recorded, and held until resume. Returns how many."""
+    ids = list(rule_ids)
+    _ensure(set(ids))
+    now = timezone.now()
+    return Lane.objects.filter(rule_id__in=ids, paused=False).update(
+        paused=True, paused_at=now, paused_reason=reason, updated_at=now
+    )
+
+
+def resume(*, rule_ids: Iterable[int]) -> int:
+    """Resume paused lanes: their held deliveries go out, oldest first, through the lane."""
+    ids = list(rule_ids)
+    with transaction.atomic():
+        count = Lane.objects.filter(rule_id__in=ids, paused=True).update(
+            paused=False, paused_at=None, paused_reason="", updated_at=timezone.now()
+        )
+        _kick(ids)
+    return count
+
+
+def close_breaker(*, rule_ids: Iterable[int]) -> int:
+    """Close breakers by hand (and forget a Retry-After wait): the lanes send again now."""
+    ids = list(rule_ids)
+    with transaction.atomic():
+        count = Lane.objects.filter(rule_id__in=ids).update(
+            breaker_state=BreakerState.CLOSED,
+            breaker_failures=0,
+            breaker_trips=0,
+            open_until=None,
+            slow_until=None,
+            updated_at=timezone.now(),
+        )
+        _kick(ids)
+    return count
+
+
+def _kick(rule_ids: list[int]) -> None:
+    """Queue the first waiting deliveries of these lanes; their senders follow with the rest."""
+    first = pending(timezone.now()).filter(rule_id__in=rule_ids).order_by("id")
+    queue.enqueue_on_commit(first.values_list("id", flat=True)[:KICK])

@@ -104,6 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
             client_port=self.client_address[1],
         )
         reply = self.server.owner._record(recorded)
+        try:
+            self._answer(reply)
+        finally:
+            self.server.owner._answered()
+
+    def _answer(self, reply: Reply) -> None:
         if reply.delay:
             self.server.owner._stopping.wait(reply.delay)
         if reply.drop:
@@ -141,6 +147,8 @@ class Receiver:
         self._script = [_as_reply(item) for item in script]
         self.default = _as_reply(default)
         self._requests: list[Recorded] = []
+        self._open = 0  # requests received and not answered yet
+        self.max_open = 0  # the most requests it held at once (a client's concurrency)
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._server: _Server | None = None
@@ -192,9 +200,15 @@ class Receiver:
     def _record(self, recorded: Recorded) -> Reply:
         with self._cond:
             self._requests.append(recorded)
+            self._open += 1
+            self.max_open = max(self.max_open, self._open)
             reply = self._script.pop(0) if self._script else self.default
             self._cond.notify_all()
         return reply
+
+    def _answered(self) -> None:
+        with self._cond:
+            self._open -= 1
 
     @property
     def requests(self) -> list[Recorded]:
