@@ -96,7 +96,7 @@ class OdooClient:
             secret=conn.credential,
             timeout=float(conn.timeout or 30),
             uid=conn.uid,
-            protocol=getattr(conn, "protocol", "") or "auto",
+            protocol=conn.protocol or "auto",
             secret_is_api_key=bool(conn.api_key),
             version="" if redetect else conn.version,
         )
