@@ -41,7 +41,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else f"{text[: width - 1]}…"
 
 
-def _short(error: str, width: int = 60) -> str:
+def _short(error: str, width: int = 50) -> str:
     """The one-line summary of an error, cut for a list column (the detail page has it all)."""
     return _cut(summary_line(error), width)
 
@@ -70,8 +70,8 @@ class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "status",
-        "response_status",
-        "duration_ms",
+        "http_status",
+        "ms",
         "attempt",
         "rule_link",
         "model",
@@ -111,7 +111,18 @@ class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="url", ordering="url")
     def short_url(self, log: WebhookLog) -> str:
-        return format_html('<span title="{}">{}</span>', log.url, _cut(log.url, 40))
+        # A URL has no spaces: let it break anywhere rather than widen the table.
+        return format_html(
+            '<span title="{}" style="word-break: break-all">{}</span>', log.url, _cut(log.url, 40)
+        )
+
+    @admin.display(description="HTTP", ordering="response_status")
+    def http_status(self, log: WebhookLog) -> int | None:
+        return log.response_status
+
+    @admin.display(description="ms", ordering="duration_ms")
+    def ms(self, log: WebhookLog) -> int | None:
+        return log.duration_ms
 
     @admin.display(description="rule", ordering="rule_name")
     def rule_link(self, log: WebhookLog) -> str:
@@ -236,3 +247,5 @@ class WebhookRetryAdmin(admin.ModelAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[WebhookRetry]) -> None:
         count = services.cancel(retry_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} delivery(ies) cancelled.")
+
+from delivery import lanes_admin  # noqa: E402,F401  (registers the lane admin)

@@ -21,6 +21,10 @@ from inbound.models import InboundSource, IncomingWebhook
 from inbound.processing import reprocess
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else f"{text[: width - 1]}…"
+
+
 def _pre(text: str) -> SafeString:
     return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
 
@@ -160,9 +164,10 @@ class InboundSourceAdmin(admin.ModelAdmin):
 
 @admin.register(IncomingWebhook)
 class IncomingWebhookAdmin(admin.ModelAdmin):
+    # Short labels and cut values: the key columns fit a 1,366 px screen.
     list_display = [
-        "id", "received_at", "source", "state", "verification_status", "response_status",
-        "idempotency_key", "short_result", "attempts",
+        "id", "received_at", "source", "state", "verification", "http_status", "short_key",
+        "short_result", "attempts",
     ]  # fmt: skip
     list_filter = ["source", "state", "verification_status", "response_status"]
     date_hierarchy = "received_at"
@@ -186,11 +191,24 @@ class IncomingWebhookAdmin(admin.ModelAdmin):
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("inbound.change_incomingwebhook")
 
+    @admin.display(description="Verification", ordering="verification_status")
+    def verification(self, obj: IncomingWebhook) -> str:
+        return obj.get_verification_status_display()
+
+    @admin.display(description="HTTP", ordering="response_status")
+    def http_status(self, obj: IncomingWebhook) -> int | None:
+        return obj.response_status
+
+    @admin.display(description="Idempotency key", ordering="idempotency_key")
+    def short_key(self, obj: IncomingWebhook) -> str:
+        key = obj.idempotency_key or ""
+        return format_html('<span title="{}">{}</span>', key, _cut(key, 24)) if key else "-"
+
     @admin.display(description="Result")
     def short_result(self, obj: IncomingWebhook) -> str:
         if not obj.result:
             return ""
-        return json.dumps(obj.result, default=str)[:80]
+        return _cut(json.dumps(obj.result, default=str), 60)
 
     @admin.display(description="Result")
     def pretty_result(self, obj: IncomingWebhook) -> SafeString:

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from hub.lib.errors import summary_line
@@ -26,6 +27,11 @@ from rules.services import drop_old_secrets, rotate_secret
 MAX_TESTS_PER_ACTION = 20  # each test is a real HTTP request made inside the admin request
 SHOWN_HEADERS = ("Content-Type", "Content-Length", "Location", "Retry-After", "X-Request-Id")
 BODY_PREFIX = 200  # characters of the response body in the message (the log keeps 64 KiB)
+
+
+def cut(text: str, width: int) -> str:
+    """`text`, or its first `width - 1` characters and an ellipsis (the full text in a title)."""
+    return text if len(text) <= width else f"{text[: width - 1]}…"
 
 
 def send_test_message(rule: WebhookRule, log: Any) -> str:
@@ -96,9 +102,10 @@ class WebhookRuleAdmin(admin.ModelAdmin):
         # Odoo field names (fields_get, cached) offered on source_path inputs: see docs/odoo.md.
         js = ("hub/field_picker.js",)
 
+    # Short labels and a cut URL: the key columns fit a 1,366 px screen.
     list_display = (
-        "name", "model", "event_codes", "http_method", "url", "active", "test_mode",
-        "dispatch_mode", "connection", "status_note",
+        "name", "model", "event_codes", "method", "short_url", "active", "test", "dispatch",
+        "connection", "status_note",
     )  # fmt: skip
     list_filter = ("active", "test_mode", "dispatch_mode", "http_method", "model", "events")
     search_fields = ("name", "model", "url", "description")
@@ -152,6 +159,22 @@ class WebhookRuleAdmin(admin.ModelAdmin):
     @admin.display(description="Events")
     def event_codes(self, obj: WebhookRule) -> str:
         return ", ".join(e.code for e in obj.events.all())
+
+    @admin.display(description="Method", ordering="http_method")
+    def method(self, obj: WebhookRule) -> str:
+        return obj.http_method
+
+    @admin.display(description="URL", ordering="url")
+    def short_url(self, obj: WebhookRule) -> str:
+        return format_html('<span title="{}">{}</span>', obj.url, cut(obj.url, 40))
+
+    @admin.display(description="Test", boolean=True, ordering="test_mode")
+    def test(self, obj: WebhookRule) -> bool:
+        return obj.test_mode
+
+    @admin.display(description="Dispatch", ordering="dispatch_mode")
+    def dispatch(self, obj: WebhookRule) -> str:
+        return obj.dispatch_mode
 
     @admin.display(description="Note")
     def status_note(self, obj: WebhookRule) -> str:

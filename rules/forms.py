@@ -131,7 +131,13 @@ class PayloadFieldInlineForm(forms.ModelForm):
             "sequence", "source_path", "payload_key", "field_type", "transform",
             "transform_arg", "default_value", "include",
         )  # fmt: skip
+        # Narrow inputs: the whole row (delete included) fits a 1,366 px screen.
         widgets = {
-            "transform_arg": forms.TextInput(attrs={"size": 30}),
-            "default_value": forms.TextInput(attrs={"size": 15}),
+            "sequence": forms.NumberInput(attrs={"style": "width: 4em"}),
+            "source_path": forms.TextInput(attrs={"size": 24}),
+            "payload_key": forms.TextInput(attrs={"size": 14}),
+            "field_type": forms.Select(attrs={"style": "max-width: 9em"}),
+            "transform": forms.Select(attrs={"style": "max-width: 11em"}),
+            "transform_arg": forms.TextInput(attrs={"size": 18}),
+            "default_value": forms.TextInput(attrs={"size": 10}),
         }
