@@ -1,4 +1,4 @@
-"""API endpoints of this app (registered on hub.api.routers.router): logs, retries (+ actions)."""
+"""API endpoints of this app (registered on hub.api.routers.router): logs, retries, lanes."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delivery import services
-from delivery.models import WebhookLog, WebhookRetry
+from delivery import lanes, services
+from delivery.models import Lane, WebhookLog, WebhookRetry
 from hub.api.permissions import ModelPermissions
 from hub.api.routers import router
 
@@ -186,3 +187,95 @@ class RetryViewSet(viewsets.ReadOnlyModelViewSet):
 
 router.register("logs", LogViewSet, basename="webhooklog")
 router.register("retries", RetryViewSet, basename="webhookretry")
+
+
+LANE_SETTINGS = ["max_in_flight", "rate_limit", "breaker_threshold", "breaker_cooldown", "on_gone"]
+
+
+class LaneSerializer(serializers.ModelSerializer):
+    """A rule's endpoint lane: its limits (writable) and its live state (read-only)."""
+
+    held = serializers.SerializerMethodField()
+    in_flight = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lane
+        fields = [
+            "rule",
+            "max_in_flight",
+            "rate_limit",
+            "breaker_threshold",
+            "breaker_cooldown",
+            "on_gone",
+            "paused",
+            "paused_at",
+            "paused_reason",
+            "held",
+            "in_flight",
+            "breaker_state",
+            "breaker_failures",
+            "open_until",
+            "last_error",
+            "last_failure_at",
+            "slow_until",
+            "last_attempt_at",
+            "last_success_at",
+            "updated_at",
+        ]
+        read_only_fields = [f for f in fields if f not in LANE_SETTINGS]
+
+    def get_held(self, lane: Lane) -> int:
+        return lanes.held(lane.rule_id)
+
+    def get_in_flight(self, lane: Lane) -> int:
+        return lanes.in_flight([lane.rule_id], timezone.now()).get(lane.rule_id, 0)
+
+
+class LaneViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Endpoint lanes, one per rule (id = the rule's id): limits, breaker, pause; actions
+    pause, resume and close-breaker. A rule that never sent has the default lane."""
+
+    queryset = Lane.objects.select_related("rule").order_by("rule_id")
+    serializer_class = LaneSerializer
+    filterset_fields = ["paused", "breaker_state"]
+
+    def get_queryset(self) -> QuerySet[Lane]:
+        lanes.ensure_all()
+        return super().get_queryset()
+
+    def _act(self, func: Any) -> Response:
+        lane = self.get_object()
+        func(rule_ids=[lane.rule_id])
+        lane.refresh_from_db()
+        return Response(LaneSerializer(lane).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=LaneSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[RetryActionPermission])
+    def pause(self, request: Request, pk: str | None = None) -> Response:
+        """Hold this rule's new deliveries (recorded, not sent) until resumed."""
+        return self._act(lanes.pause)
+
+    @extend_schema(request=None, responses=LaneSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[RetryActionPermission])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        """Send the held deliveries, oldest first, and new ones as they come."""
+        return self._act(lanes.resume)
+
+    @extend_schema(request=None, responses=LaneSerializer)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="close-breaker",
+        permission_classes=[RetryActionPermission],
+    )
+    def close_breaker(self, request: Request, pk: str | None = None) -> Response:
+        """Close the circuit breaker (and forget a Retry-After wait): send again now."""
+        return self._act(lanes.close_breaker)
+
+
+router.register("lanes", LaneViewSet, basename="lane")

@@ -218,8 +218,9 @@ def slow_down(lane: Lane, seconds: int, now: datetime, *, cap: int | None) -> No
 # --- operator actions (admin, API) ----------------------------------------------------------
 
 
-def lane_for(rule: WebhookRule) -> Lane:
-    return Lane.objects.get_or_create(rule=rule)[0]
+def ensure_all() -> None:
+    """A lane row for every rule (lists show every rule's lane, used or not)."""
+    _ensure(set(WebhookRule.objects.values_list("pk", flat=True)))
 
 
 def held(rule_id: int) -> int:

@@ -158,6 +158,7 @@ class Lane(models.Model):
         max_length=10,
         choices=OnGone,
         default=OnGone.DEACTIVATE,
+        verbose_name="on 410 Gone",
         help_text="What a 410 Gone does to the rule.",
     )
     paused = models.BooleanField(default=False)

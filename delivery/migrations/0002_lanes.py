@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('rate_limit', models.FloatField(blank=True, help_text='Requests per second at most (blank = no limit).', null=True, validators=[django.core.validators.MinValueValidator(0.01)])),
                 ('breaker_threshold', models.PositiveIntegerField(default=5, help_text='Consecutive failures that open the circuit breaker (0 = never).', validators=[django.core.validators.MaxValueValidator(1000)])),
                 ('breaker_cooldown', models.PositiveIntegerField(default=30, help_text='Seconds the breaker stays open the first time; doubles on every failed probe, up to 10 minutes.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(3600)])),
-                ('on_gone', models.CharField(choices=[('deactivate', 'Deactivate the rule (nothing new is recorded)'), ('pause', 'Pause the rule (new deliveries are held until resumed)')], default='deactivate', help_text='What a 410 Gone does to the rule.', max_length=10)),
+                ('on_gone', models.CharField(choices=[('deactivate', 'Deactivate the rule (nothing new is recorded)'), ('pause', 'Pause the rule (new deliveries are held until resumed)')], default='deactivate', help_text='What a 410 Gone does to the rule.', max_length=10, verbose_name='on 410 Gone')),
                 ('paused', models.BooleanField(default=False)),
                 ('paused_at', models.DateTimeField(blank=True, null=True)),
                 ('paused_reason', models.TextField(blank=True)),
