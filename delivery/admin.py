@@ -249,5 +249,3 @@ class WebhookRetryAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} delivery(ies) cancelled.")
 
 from delivery import lanes_admin  # noqa: E402,F401  (registers the lane admin)
-
-from delivery import lanes_admin  # noqa: E402,F401  (registers the lane admin)
