@@ -1,7 +1,7 @@
 """/healthz (liveness), /readyz (readiness) and /metrics (Prometheus text format).
 
-None of them ever answers 500: an unexpected error is a 503 (probes) or a logged 500-free
-fallback, because an orchestrator acts on these answers.
+None of them answers 500 (an orchestrator acts on these answers): a readiness check that
+crashes is a 503, a metrics part that fails is reported as `hub_metrics_part_up 0`.
 """
 
 from __future__ import annotations
