@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test bench lint format migrate clean
+.PHONY: run serve token test bench lint format migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; try: make PYTHON=python3"; exit 1; }
@@ -20,6 +20,11 @@ migrate: $(STAMP)
 
 run: $(STAMP)
 	DJANGO_DEBUG=1 HUB_ALLOW_PRIVATE_TARGETS=1 $(PY) manage.py runhub
+
+# An API token for the admin user `make run` created (made once, printed every time), in the
+# development settings `make run` uses. Another user: make token HUB_USER=name
+token: $(STAMP)
+	@DJANGO_DEBUG=1 $(PY) manage.py drf_create_token $(or $(HUB_USER),admin)
 
 # Production process set (gunicorn + workers + poller) from .env / the environment; refuses
 # unsafe settings. docs/operations.md
