@@ -15,7 +15,13 @@ from django.core.cache import cache
 
 from tests.fakes.odoo import FLAVOURS, fake_odoo, odoo_conn  # noqa: F401
 
-CONNECTOR_SUITES = {"test_client", "test_poller", "test_poller_reads"}
+CONNECTOR_SUITES = {
+    "test_client",
+    "test_poller",
+    "test_poller_reads",
+    "test_push",
+    "test_schedules",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
