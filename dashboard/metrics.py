@@ -1,4 +1,4 @@
-"""Pure core of the dashboard: turns grouped log counts into the numbers of DESIGN.md §7.
+"""Pure core of the dashboard: turns grouped log counts into the numbers of the dashboard JSON.
 
 Everything here works on plain rows (one per day x rule x model x event code x url), whether
 they came from the DailyMetric rollups or live from WebhookLog, so it is tested without a DB.

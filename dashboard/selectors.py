@@ -141,7 +141,7 @@ def recent_errors(
 
 
 def dashboard_data(*, params: Params, now: datetime | None = None) -> dict[str, Any]:
-    """The JSON of GET /webhook/dashboard/data (DESIGN.md §7; meanings in docs/dashboard.md)."""
+    """The JSON of GET /webhook/dashboard/data (docs/contract.md; meanings in docs/dashboard.md)."""
     now = now or timezone.now()
     days = day_range(end=timezone.localdate(now), days=params.days)
     rows, inbound = collect_rows(days=days, rule_id=params.rule_id, model=params.model)

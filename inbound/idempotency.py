@@ -34,7 +34,7 @@ def body_digest(payload: Any) -> str | None:
 
 
 def _candidates(headers: Mapping[str, str], payload: Any, scheme: str, path: str) -> Iterator[Any]:
-    # A configured JSON path comes first: it is an explicit choice. Then DESIGN §5's order.
+    # A configured JSON path comes first: it is an explicit choice. Then the documented order.
     if path:
         yield get_path(payload, path)
     if scheme == "hmac":

@@ -2,7 +2,7 @@
 
 Every request the hub makes to a user-configured URL goes through :func:`send`. It never raises
 for transport problems: it returns an :class:`HttpResult` whose ``outcome`` is classified here,
-once (success / retry / fail / gone), following DESIGN.md §4.
+once (success / retry / fail / gone), as docs/contract.md ("Outcomes and retries") states.
 
 SSRF guard and DNS rebinding: the check runs inside the connection itself. A guarded urllib3
 connection resolves the host once, refuses the connection if *any* resolved address is not

@@ -1,4 +1,4 @@
-"""Push endpoint: Odoo calls the hub over XML-RPC at /odoo/xmlrpc (DESIGN.md §6).
+"""Push endpoint: Odoo calls the hub over XML-RPC at /odoo/xmlrpc (docs/contract.md, "Odoo push").
 
 Methods: ``version()``; ``push(token, model, event, records)`` with records
 ``{"id", "values", "old_values"?, "user_id"?, "user_name"?}``; ``push_ids(token, model, event,

@@ -1,4 +1,4 @@
-"""Outcome classes and retries per DESIGN.md §4, against the real receiver."""
+"""Outcome classes and retries as docs/contract.md states them, against the real receiver."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API field names are DESIGN.md §7's: every listed field returned, write-only ones never."""
+"""API field names are docs/contract.md's: every listed field returned, write-only ones never."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-# DESIGN.md §7, "API field names (JSON)": (returned, write-only).
+# docs/contract.md, "API": (returned, write-only).
 RULE = (
     {
         "id", "name", "description", "model", "events", "connection", "url", "http_method",

@@ -46,3 +46,6 @@ def test_api_clients_still_get_the_openapi_media_types(client, admin_user_obj) -
     assert yaml_response["Content-Type"].startswith("application/vnd.oai.openapi")
     json_response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert json_response.json()["openapi"].startswith("3")
+    browser = "text/html,application/xhtml+xml,*/*;q=0.8"
+    as_json = client.get("/api/schema/", {"format": "json"}, HTTP_ACCEPT=browser)
+    assert as_json.json()["openapi"].startswith("3")

@@ -1,4 +1,4 @@
-"""The inbound URLs answer exactly DESIGN §5 and store what they were sent."""
+"""The inbound URLs answer exactly as docs/contract.md says and store what they were sent."""
 
 from __future__ import annotations
 
