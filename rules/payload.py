@@ -1,4 +1,4 @@
-"""Payload building: a rule's payload fields over the record data, and the DESIGN.md §4 envelope."""
+"""Payload building: a rule's payload fields over the record data, and the envelope."""
 
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def _fields(rule: WebhookRule) -> list[PayloadField]:
 
 
 def build_envelope(*, rule: WebhookRule, event: EventHistory) -> dict[str, Any]:
-    """The JSON body of DESIGN.md §4 for ``event`` delivered by ``rule``.
+    """The JSON body (docs/contract.md) for ``event`` delivered by ``rule``.
 
     Raises PayloadError (a ValueError) when a payload field cannot be built: a permanent
     failure of that delivery, not something a retry fixes.

@@ -1,4 +1,4 @@
-"""Payload building: data from payload fields and the exact DESIGN.md §4 envelope."""
+"""Payload building: data from payload fields and the exact documented envelope."""
 
 from __future__ import annotations
 
