@@ -15,10 +15,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 
-from delivery.signing import HUB_HEADER, STANDARD_HEADER, signature_headers
 from hub.crypto import split_secrets
 from hub.lib.http import user_agent
 from hub.lib.redaction import is_secret_header
+from hub.lib.signing import HUB_HEADER, STANDARD_HEADER, signature_headers
 from rules.models import AuthType, WebhookRule
 
 BODYLESS_METHODS = frozenset({"GET", "DELETE"})

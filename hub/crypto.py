@@ -105,13 +105,6 @@ def generate_signing_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def signing_key(secret: str) -> bytes:
-    """The HMAC key of a secret: base64-decoded after ``whsec_``; other secrets are used raw."""
-    if secret.startswith("whsec_"):
-        return base64.b64decode(secret[len("whsec_") :])
-    return secret.encode()
-
-
 def split_secrets(value: str) -> list[str]:
     """Several secrets may be active during rotation: one per line or space separated."""
     return [s for s in value.split() if s]

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 
 from hub.crypto import generate_signing_secret, split_secrets
+from hub.lib.signing import signing_key
 from inbound.handlers import HANDLERS
-from inbound.verification import whsec_key
 
 if TYPE_CHECKING:
     from inbound.models import InboundSource
@@ -49,7 +49,7 @@ def validate_secrets(source: InboundSource) -> None:
     if scheme in {"hmac", "standard"}:
         for position, value in enumerate(values, start=1):
             # Never echo the secret: validation messages reach API responses and logs.
-            if (scheme == "standard" and not value.startswith("whsec_")) or not whsec_key(value):
+            if (scheme == "standard" and not value.startswith("whsec_")) or not signing_key(value):
                 raise ValidationError(
                     {
                         "secret": f"Secret {position} is not a valid whsec_ secret: expected "

@@ -10,7 +10,7 @@ import shlex
 import uuid
 from typing import Any
 
-from hub.crypto import signing_key
+from hub.lib import signing
 
 SAMPLE = {"type": "example.ping", "data": {"id": 1, "name": "Hello from curl"}}
 ODOO_SAMPLE = {"_model": "res.partner", "_id": 1, "_action": "Notify hub(#1)", "name": "Hello"}
@@ -25,15 +25,17 @@ def signed_headers(
 ) -> dict[str, str]:
     """The headers a sender using ``scheme`` would add to ``body`` at time ``now``."""
     if scheme == "hmac":
-        sig = _hex(signing_key(secret), f"{now}.".encode() + body)
-        return {"X-Webhook-Timestamp": str(now), "X-Webhook-Signature": f"sha256={sig}"}
+        signature = signing.hub_signature(secrets=[secret], timestamp=now, body=body)
+        return {"X-Webhook-Timestamp": str(now), signing.HUB_HEADER: signature}
     if scheme == "standard":
         msg_id = f"msg_{uuid.uuid4().hex}"
-        mac = hmac.new(signing_key(secret), f"{msg_id}.{now}.".encode() + body, hashlib.sha256)
+        signature = signing.standard_signature(
+            secrets=[secret], msg_id=msg_id, timestamp=now, body=body
+        )
         return {
             "webhook-id": msg_id,
             "webhook-timestamp": str(now),
-            "webhook-signature": "v1," + base64.b64encode(mac.digest()).decode(),
+            signing.STANDARD_HEADER: signature,
         }
     if scheme == "github":
         return {

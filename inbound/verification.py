@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+
+from hub.lib import signing
+from hub.lib.signing import any_equal, mac, signing_keys
 
 DEFAULT_TOLERANCE = 300  # seconds either side of "now" for timestamped schemes
 
@@ -56,44 +57,9 @@ def fail(reason: str) -> Verdict:
     return Verdict(False, reason)
 
 
-def _equal(a: str | bytes, b: str | bytes) -> bool:
-    """Constant-time comparison of any two strings (compare_digest refuses non-ASCII str)."""
-    left = a.encode() if isinstance(a, str) else a
-    right = b.encode() if isinstance(b, str) else b
-    return hmac.compare_digest(left, right)
-
-
-def _any_equal(candidates: list[bytes], expected: list[bytes]) -> bool:
-    # Every pair is compared, so the time taken does not depend on which one matched.
-    found = False
-    for c in candidates:
-        for e in expected:
-            found |= _equal(c, e)
-    return found
-
-
-def _mac(key: bytes, message: bytes) -> bytes:
-    return hmac.new(key, message, hashlib.sha256).digest()
-
-
-def whsec_key(secret: str) -> bytes | None:
-    """The HMAC key of a hub/Standard Webhooks secret, or None when it cannot be one.
-
-    ``whsec_<base64>`` is decoded strictly and must not be empty (an empty key lets anyone
-    sign); any other secret is used raw (``hmac`` only; ``standard`` requires the prefix).
-    """
-    if not secret.startswith("whsec_"):
-        return secret.encode() or None
-    try:
-        key = base64.b64decode(secret[len("whsec_") :], validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return key or None
-
-
 def _keys(req: Inbound) -> Verdict | list[bytes]:
     # A mistyped secret must refuse (and say so on the stored row), never raise a 500.
-    keys = [k for k in map(whsec_key, req.secrets) if k is not None]
+    keys = signing_keys(req.secrets)
     return keys or fail("the source's secret is not a valid whsec_ secret")
 
 
@@ -134,14 +100,10 @@ def verify_hmac(req: Inbound) -> Verdict:
     keys = _keys(req)
     if isinstance(keys, Verdict):
         return keys
-    message = ts_header.encode() + b"." + req.body
-    expected = [_mac(k, message).hex().encode() for k in keys]
-    given = [
-        part.strip()[len("sha256=") :].lower().encode()
-        for part in signature.split(",")
-        if part.strip().startswith("sha256=")
-    ]
-    return ok() if _any_equal(given, expected) else fail("signature mismatch")
+    matches = signing.hub_signature_matches(
+        header=signature, secrets=req.secrets, timestamp=ts_header, body=req.body
+    )
+    return ok() if matches else fail("signature mismatch")
 
 
 def verify_standard(req: Inbound) -> Verdict:
@@ -156,18 +118,10 @@ def verify_standard(req: Inbound) -> Verdict:
     keys = _keys(req)
     if isinstance(keys, Verdict):
         return keys
-    message = f"{msg_id}.{ts_header}.".encode() + req.body
-    expected = [_mac(k, message) for k in keys]
-    given = []
-    for part in signature.split():
-        version, _, value = part.partition(",")
-        if version != "v1":
-            continue
-        try:
-            given.append(base64.b64decode(value, validate=True))
-        except (binascii.Error, ValueError):
-            continue
-    return ok() if _any_equal(given, expected) else fail("signature mismatch")
+    matches = signing.standard_signature_matches(
+        header=signature, secrets=req.secrets, msg_id=msg_id, timestamp=ts_header, body=req.body
+    )
+    return ok() if matches else fail("signature mismatch")
 
 
 def verify_github(req: Inbound) -> Verdict:
@@ -178,9 +132,9 @@ def verify_github(req: Inbound) -> Verdict:
     (signature,) = got
     if not signature.startswith("sha256="):
         return fail("signature is not sha256=")
-    expected = [_mac(s.encode(), req.body).hex().encode() for s in req.secrets]
+    expected = [mac(s.encode(), req.body).hex().encode() for s in req.secrets]
     given = [signature[len("sha256=") :].lower().encode()]
-    return ok() if _any_equal(given, expected) else fail("signature mismatch")
+    return ok() if any_equal(given, expected) else fail("signature mismatch")
 
 
 def verify_stripe(req: Inbound) -> Verdict:
@@ -199,8 +153,8 @@ def verify_stripe(req: Inbound) -> Verdict:
         return ts
     message = stamps[0].encode() + b"." + req.body
     # Stripe keys the HMAC with the whole secret string, prefix included (unlike Standard Webhooks).
-    expected = [_mac(s.encode(), message).hex().encode() for s in req.secrets]
-    return ok() if _any_equal(given, expected) else fail("signature mismatch")
+    expected = [mac(s.encode(), message).hex().encode() for s in req.secrets]
+    return ok() if any_equal(given, expected) else fail("signature mismatch")
 
 
 def verify_shopify(req: Inbound) -> Verdict:
@@ -213,8 +167,8 @@ def verify_shopify(req: Inbound) -> Verdict:
         given = [base64.b64decode(signature, validate=True)]
     except (binascii.Error, ValueError):
         return fail("signature is not base64")
-    expected = [_mac(s.encode(), req.body) for s in req.secrets]
-    return ok() if _any_equal(given, expected) else fail("signature mismatch")
+    expected = [mac(s.encode(), req.body) for s in req.secrets]
+    return ok() if any_equal(given, expected) else fail("signature mismatch")
 
 
 def verify_basic(req: Inbound) -> Verdict:
@@ -231,7 +185,7 @@ def verify_basic(req: Inbound) -> Verdict:
     except (binascii.Error, ValueError):
         return fail("Authorization Basic value is not base64")
     expected = [s.encode() for s in req.secrets]
-    return ok() if _any_equal(given, expected) else fail("wrong user or password")
+    return ok() if any_equal(given, expected) else fail("wrong user or password")
 
 
 def verify_api_key(req: Inbound) -> Verdict:
@@ -240,7 +194,7 @@ def verify_api_key(req: Inbound) -> Verdict:
     if isinstance(got, Verdict):
         return got
     expected = [s.encode() for s in req.secrets]
-    return ok() if _any_equal([got[0].encode()], expected) else fail("wrong API key")
+    return ok() if any_equal([got[0].encode()], expected) else fail("wrong API key")
 
 
 def verify_bearer(req: Inbound) -> Verdict:
@@ -252,7 +206,7 @@ def verify_bearer(req: Inbound) -> Verdict:
     if scheme.lower() != "bearer":
         return fail("Authorization is not Bearer")
     expected = [s.encode() for s in req.secrets]
-    return ok() if _any_equal([token.strip().encode()], expected) else fail("wrong token")
+    return ok() if any_equal([token.strip().encode()], expected) else fail("wrong token")
 
 
 SCHEMES: dict[str, Callable[[Inbound], Verdict]] = {

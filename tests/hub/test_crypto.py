@@ -62,8 +62,5 @@ def test_rule_signing_secrets_are_generated_in_whsec_format_and_encrypted():
         assert rule.secret not in cursor.fetchone()[0]
 
 
-def test_signing_key_decodes_whsec_secrets_and_uses_other_secrets_raw():
-    secret = crypto.generate_signing_secret()
-    assert crypto.signing_key(secret) == base64.b64decode(secret[6:])
-    assert crypto.signing_key("plain-shared-secret") == b"plain-shared-secret"
+def test_several_secrets_are_split_on_new_lines_and_spaces():
     assert crypto.split_secrets("whsec_a\nwhsec_b  whsec_c") == ["whsec_a", "whsec_b", "whsec_c"]

@@ -11,7 +11,8 @@ from django.db import connection as db
 from django.urls import reverse
 from django.utils.html import escape
 
-from hub.crypto import signing_key, token_hash
+from hub.crypto import token_hash
+from hub.lib.signing import signing_key
 from hub.models import EventHistory, ModelHook, OdooConnection, RecordSnapshot
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 from tests.fakes.odoo import DB, HUB_PASSWORD
