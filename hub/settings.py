@@ -99,6 +99,11 @@ else:
     # django-q2 reconnects per task without this: ~30 tasks/s instead of ~400 on PostgreSQL.
     _db["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
     _db["CONN_HEALTH_CHECKS"] = True
+    # An unreachable server fails a connection in seconds (readiness probe, doctor), not after
+    # the operating system's TCP timeout; a connect_timeout in DATABASE_URL wins.
+    _db.setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -183,6 +183,26 @@ def test_a_stop_signal_ends_every_process_of_the_set_within_the_grace(process_se
     assert [pid for pid in spawned if alive(pid)] == []
 
 
+def test_readyz_names_an_unreachable_database_while_healthz_stays_up(closed_port):
+    port = free_port()
+    database_url = f"postgres://hub@127.0.0.1:{closed_port}/hub"
+    with running(["serve", "web"], production_env(database_url, HUB_PORT=str(port))) as run:
+        run.wait_for_line("Booting worker")
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # bounded: about 20 s for gunicorn to listen
+            try:
+                status, body = get(f"{base}/readyz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(run.output)
+        assert status == 503
+        assert json.loads(body)["failing"] == ["database"]
+        assert get(f"{base}/healthz")[0] == 200
+        assert run.stop(signal.SIGTERM, timeout=10)
+
+
 @pytest.mark.parametrize("role", ["web", "workers", "poller"])
 def test_each_role_runs_alone_and_stops_within_the_grace(process_set, role):
     port = free_port()
