@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from hub.ops.processes import ROLES, Supervisor, connection_bound, roles_for
 from hub.ops.safety import unsafe_settings
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         unknown = sorted(set(names) - {*ROLES, "all"})
         if unknown:
             raise CommandError(f"unknown role(s) {', '.join(unknown)}: use {', '.join(ROLES)}")
-        names = list(ROLES) if not names or "all" in names else names
+        names = [name for name in ROLES if name in names or not names or "all" in names]
         problems = unsafe_settings()
         for problem in problems:
             self.stderr.write(f"refusing to start: {problem}")
@@ -61,6 +62,7 @@ class Command(BaseCommand):
         self.check(display_num_errors=False)
         if migrate:
             call_command("migrate", interactive=False, verbosity=1)
+            connections.close_all()  # this process only supervises: no idle connection
         # The children read the port from the environment: the public URL default follows it.
         os.environ["HUB_PORT"] = str(port)
         bounds = connection_bound(names)
