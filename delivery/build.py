@@ -1,19 +1,14 @@
-"""Build one delivery attempt's HTTP request: URL, body, §4 headers, auth, signatures, redaction.
+"""Build one delivery attempt's HTTP request: §4 headers, auth, signatures, redaction.
 
-Split in two on purpose: :func:`prepare` fixes the URL and body once per delivery (stored on
-the log, so every retry sends the same bytes under the same ``webhook-id``); :func:`compose`
-adds the per-attempt headers (timestamp, signatures, current credentials).
+The URL and body are fixed once per delivery by rules.planning (stored on the log, so every
+retry sends the same bytes under the same ``webhook-id``); :func:`compose` adds the
+per-attempt headers (timestamp, signatures, current credentials).
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from django.core.serializers.json import DjangoJSONEncoder
 
 from hub.crypto import split_secrets
 from hub.lib.http import user_agent
@@ -21,8 +16,6 @@ from hub.lib.redaction import is_secret_header
 from hub.lib.signing import HUB_HEADER, STANDARD_HEADER, signature_headers
 from rules.models import AuthType, WebhookRule
 
-BODYLESS_METHODS = frozenset({"GET", "DELETE"})
-QUERY_KEYS = ("id", "type", "model", "record_id")
 REDACTED = "***"
 
 # Set by the hub on every attempt; a rule's custom headers cannot override them.
@@ -51,27 +44,6 @@ class OutboundRequest:
     url: str
     headers: dict[str, str]
     body: bytes
-
-
-def encode_body(envelope: dict[str, Any]) -> bytes:
-    return json.dumps(
-        envelope, separators=(",", ":"), ensure_ascii=False, cls=DjangoJSONEncoder
-    ).encode()
-
-
-def with_query(url: str, envelope: dict[str, Any]) -> str:
-    """The rule URL plus `id`, `type`, `model`, `record_id` (GET and DELETE carry no body)."""
-    parts = urlsplit(url)
-    params = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    params += [(k, str(envelope[k])) for k in QUERY_KEYS if envelope.get(k) is not None]
-    return urlunsplit(parts._replace(query=urlencode(params)))
-
-
-def prepare(*, rule: WebhookRule, envelope: dict[str, Any]) -> tuple[str, bytes]:
-    """URL and body of a delivery, fixed for all its attempts."""
-    if rule.http_method in BODYLESS_METHODS:
-        return with_query(rule.url, envelope), b""
-    return rule.url, encode_body(envelope)
 
 
 def auth_headers(rule: WebhookRule) -> dict[str, str]:

@@ -1,35 +1,49 @@
-"""Record-time half of delivery: one log per (event, rule), written in the event's transaction.
+"""Record-time half of delivery: one log per planned delivery, written in the event's transaction.
 
-Called by hub.events inside its transaction. Each matched rule gets a WebhookLog carrying a new
-delivery id (the `webhook-id` of every attempt), the final URL and body: `pending` to be sent,
-`test` for rules in test mode (built, signed, logged, never sent), or `failed` when the payload
-cannot be built (a broken payload rule must not stop the event or its other rules). Sending is
+Called by hub.events inside its transaction with the deliveries rules.planning planned. Each
+gets a WebhookLog carrying a new delivery id (the `webhook-id` of every attempt), the planned
+URL and body: `pending` to be sent, `test` for rules in test mode (signed, logged, never sent),
+or `failed` when the payload could not be built (a broken payload rule must not stop the event
+or its other rules). Sending is
 registered with ``transaction.on_commit``: nothing goes out for a rolled-back change, async
 rules are queued by id in chunks, sync rules are sent inline by the committing thread.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import F
 
 from delivery import queue, sending
-from delivery.build import compose, prepare, redact
+from delivery.build import compose, redact
 from delivery.models import LogStatus, WebhookLog, new_delivery_id
 from hub.models import EventHistory
 from rules.models import DispatchMode, WebhookRule
-from rules.payload import build_envelope
 
-logger = logging.getLogger(__name__)
 URL_MAX = WebhookLog._meta.get_field("url").max_length
 
 
-def new_log(*, event: EventHistory, rule: WebhookRule) -> WebhookLog:
-    """The first-attempt log of one delivery, built and signed, not saved."""
+class PlannedDelivery(Protocol):
+    """What delivery needs of a planned delivery (rules.planning.Planned): rule, URL and body,
+    or the error that kept its payload from being built."""
+
+    @property
+    def rule(self) -> WebhookRule: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def error(self) -> Exception | None: ...
+
+
+def new_log(*, event: EventHistory, planned: PlannedDelivery) -> WebhookLog:
+    """The first-attempt log of one delivery, signed, not saved."""
+    rule = planned.rule
     delivery_id = new_delivery_id()
     log = WebhookLog(
         delivery_id=delivery_id,
@@ -43,12 +57,10 @@ def new_log(*, event: EventHistory, rule: WebhookRule) -> WebhookLog:
         http_method=rule.http_method,
         status=LogStatus.TEST if rule.test_mode else LogStatus.PENDING,
     )
-    try:
-        url, body = prepare(rule=rule, envelope=build_envelope(rule=rule, event=event))
-    except Exception as exc:  # any error in a user-defined payload; logged, never raised
-        logger.warning("payload of rule %s for event %s failed: %s", rule.pk, event.pk, exc)
-        log.status, log.error = LogStatus.FAILED, f"payload could not be built: {exc}"
+    if planned.error is not None:
+        log.status, log.error = LogStatus.FAILED, f"payload could not be built: {planned.error}"
         return log
+    url, body = planned.url, planned.body
     if len(url) > URL_MAX:
         log.status, log.error = LogStatus.FAILED, f"URL with query string exceeds {URL_MAX} chars"
         return log
@@ -67,11 +79,11 @@ def new_log(*, event: EventHistory, rule: WebhookRule) -> WebhookLog:
 
 
 def create_deliveries(
-    matches: Sequence[tuple[EventHistory, Sequence[WebhookRule]]],
+    planned: Sequence[tuple[EventHistory, Sequence[PlannedDelivery]]],
 ) -> list[WebhookLog]:
-    """Write the logs of saved events and their matched rules; send/queue them after commit."""
+    """Write the logs of saved events' planned deliveries; send/queue them after commit."""
     logs = WebhookLog.objects.bulk_create(
-        [new_log(event=event, rule=rule) for event, rules in matches for rule in rules]
+        [new_log(event=event, planned=p) for event, deliveries in planned for p in deliveries]
     )
     failed_events = [log.event_id for log in logs if log.status == LogStatus.FAILED]
     for event_id in failed_events:

@@ -4,8 +4,10 @@ Interface (stable, used by hub.odoo, inbound and the API):
     record_event(NewEvent(...)) -> EventHistory
     record_events([NewEvent, ...]) -> list[EventHistory]   # one transaction, bulk writes
 
-In one transaction: the EventHistory rows, the rules each event matches (rules_triggered) and
-one WebhookLog per (event, rule). Sending starts only after that transaction commits: async
+The flow runs one way: match (rules.matching) -> plan the URL and body of each delivery
+(rules.planning) -> record and send them (delivery.dispatch). In one transaction: the
+EventHistory rows, the rules each event matches (rules_triggered) and one WebhookLog per
+(event, rule). Sending starts only after that transaction commits: async
 rules are queued (ids only), sync rules are sent inline before the call returns. Called inside
 an outer ``atomic`` block, everything waits for the outer commit (so a sync rule is then sent
 when the outer block commits, not before this call returns); a rollback sends nothing.
@@ -26,6 +28,7 @@ from hub.lib.nul import scrub_nul
 from hub.models import EventHistory, OdooConnection
 from rules.matching import candidate_rules, matching_rules
 from rules.models import WebhookRule
+from rules.planning import plan
 
 
 @dataclass
@@ -76,7 +79,9 @@ def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
                 )
             )
         rows = EventHistory.objects.bulk_create(rows)
-        create_deliveries(list(zip(rows, matched, strict=True)))
+        create_deliveries(
+            [(row, plan(row, rules)) for row, rules in zip(rows, matched, strict=True)]
+        )
         return rows
 
 

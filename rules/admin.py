@@ -238,8 +238,8 @@ class WebhookRuleAdmin(admin.ModelAdmin):
     def record_test_event(self, request: HttpRequest, queryset: QuerySet) -> None:
         # Unlike "send test now", this goes the whole way: event history, matching (conditions,
         # trigger fields, every rule of the model), pending deliveries, queue, retries.
-        from delivery.services import sample_event
         from hub.events import NewEvent, record_event
+        from rules.samples import sample_event
 
         for rule in queryset[:MAX_TESTS_PER_ACTION]:
             sample = sample_event(rule=rule)
@@ -262,8 +262,11 @@ class WebhookRuleAdmin(admin.ModelAdmin):
 
     def _send_test(self, request: HttpRequest, rule: WebhookRule) -> None:
         from delivery.services import send_test  # delivery depends on rules, not the reverse
+        from rules.planning import plan_one
+        from rules.samples import sample_event
 
-        log = send_test(rule=rule)
+        event = sample_event(rule=rule)
+        log = send_test(event=event, planned=plan_one(rule=rule, event=event))
         ok = log.status in ("success", "test")
         self.message_user(
             request, send_test_message(rule, log), messages.SUCCESS if ok else messages.ERROR

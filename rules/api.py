@@ -89,8 +89,12 @@ class WebhookRuleViewSet(viewsets.ModelViewSet):
     def test(self, request: Request, pk: str | None = None) -> Response:
         """Send a sample delivery now (test mode rules only log it) and return the outcome."""
         from delivery.services import send_test  # delivery depends on rules, not the reverse
+        from rules.planning import plan_one
+        from rules.samples import sample_event
 
-        log = send_test(rule=self.get_object())
+        rule = self.get_object()
+        event = sample_event(rule=rule)
+        log = send_test(event=event, planned=plan_one(rule=rule, event=event))
         return Response(
             {
                 "id": log.pk,

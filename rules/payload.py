@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -160,39 +159,3 @@ def build_envelope(*, rule: WebhookRule, event: EventHistory) -> dict[str, Any]:
     if event.event_code == "write" and rule.include_changes and event.changes is not None:
         body["changes"] = event.changes
     return body
-
-
-SAMPLE_BY_TYPE: dict[str, Any] = {
-    "integer": 42,
-    "float": 4.2,
-    "boolean": True,
-    "date": "2026-01-31",
-    "datetime": "2026-01-31 12:00:00",
-    "many2one": [1, "Sample"],
-    "x2many": [1, 2],
-}
-SAMPLE_BY_TRANSFORM: dict[str, Any] = {
-    "round": 4.2,
-    "int": 42,
-    "float": 4.2,
-    "bool": True,
-    "date_format": "2026-01-31 12:00:00",
-    "iso_datetime": "2026-01-31 12:00:00",
-    "m2o_id": [1, "Sample"],
-    "m2o_name": [1, "Sample"],
-    "join": ["Sample A", "Sample B"],
-}
-
-
-def sample_value(field: PayloadField) -> Any:
-    """A raw record value that the field's transform and type accept (for "send test now")."""
-    if field.transform == "value_map":
-        try:
-            keys = list(json.loads(field.transform_arg or "{}"))
-        except ValueError:
-            keys = []
-        if keys:
-            return keys[0]
-    if field.transform in SAMPLE_BY_TRANSFORM:
-        return SAMPLE_BY_TRANSFORM[field.transform]
-    return SAMPLE_BY_TYPE.get(field.field_type, "sample")

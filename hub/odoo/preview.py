@@ -12,6 +12,7 @@ from hub.odoo.fields import build_plan, cached_describe, diff, expand
 from hub.odoo.poller import ACTIVE_TEST_OFF, from_odoo, user_of
 from rules.matching import needed_paths, rule_paths
 from rules.models import WebhookRule
+from rules.planning import plan_one
 
 
 class PreviewError(ValueError):
@@ -59,7 +60,7 @@ def preview_record(
         changes=changes or None,
         occurred_at=from_odoo(row["write_date"]) if row.get("write_date") else None,
     )
-    request = preview(rule=rule, event=event)
+    request = preview(event=event, planned=plan_one(rule=rule, event=event))
     request["event"] = {
         "model": event.model,
         "record_id": record_id,

@@ -7,9 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 from standardwebhooks import Webhook
 
-from delivery.build import REDACTED, compose, prepare, redact
+from delivery.build import REDACTED, compose, redact
 from hub.crypto import generate_signing_secret
 from rules.models import WebhookRule
+from rules.planning import prepare
 
 ENVELOPE = {
     "id": "6c1f",

@@ -5,15 +5,24 @@ from __future__ import annotations
 import pytest
 from standardwebhooks import Webhook
 
+from delivery import services
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
-from delivery.services import cancel, preview, retry_now, send_test
+from delivery.services import cancel, preview, retry_now
 from hub.crypto import generate_signing_secret
 from hub.models import EventHistory
-from rules.models import PayloadField
+from rules.models import PayloadField, WebhookRule
+from rules.planning import plan_one
+from rules.samples import sample_event
 from tests.delivery.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db
+
+
+def send_test(*, rule: WebhookRule) -> WebhookLog:
+    """What the "send test now" entry points do: a sample event, planned, sent now."""
+    event = sample_event(rule=rule)
+    return services.send_test(event=event, planned=plan_one(rule=rule, event=event))
 
 
 def test_send_test_sends_a_sample_now_and_returns_its_log(receiver: Receiver) -> None:
@@ -75,7 +84,7 @@ def test_preview_shows_the_signed_request_with_credentials_masked(receiver: Rece
     secret = generate_signing_secret()
     rule = make_rule(url=receiver.url_for(), secret=secret, auth_type="bearer", auth_token="tok")
     event = emit()
-    shown = preview(rule=rule, event=event)
+    shown = preview(event=event, planned=plan_one(rule=rule, event=event))
     assert (shown["method"], shown["url"]) == ("POST", rule.url)
     assert shown["headers"]["Authorization"] == "***"
     Webhook(secret).verify(shown["body"], shown["headers"])

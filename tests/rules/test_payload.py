@@ -231,7 +231,7 @@ def test_a_saved_rule_builds_data_from_its_payload_fields():
     ],
 )
 def test_a_sample_value_builds_for_every_transform_and_type(kwargs):
-    from rules.payload import sample_value
+    from rules.samples import sample_value
 
     payload_field = field(source_path="x", **kwargs)
     built = build_data(
