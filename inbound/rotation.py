@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from hub.crypto import split_secrets
-from inbound.configuration import SENDER_CHOSEN, new_secret
 from inbound.models import InboundSource, generate_slug
+from inbound.schemes import SCHEMES
 
 
 def _locked(source_id: int) -> InboundSource:
@@ -15,13 +15,14 @@ def _locked(source_id: int) -> InboundSource:
 
 
 def _own_secret(source: InboundSource) -> str:
-    if source.verification == "none":
+    scheme = SCHEMES[source.verification]
+    if not scheme.uses_secret:
         raise ValidationError(f"{source}: verification 'none' has no secret; rotate the slug.")
-    if source.verification in SENDER_CHOSEN:
+    if scheme.new_secret is None:
         raise ValidationError(
             f"{source}: {source.verification} issues the secret; paste the new one into the form."
         )
-    return new_secret(source.verification)
+    return scheme.new_secret()
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ from inbound import conf, limits
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
 from inbound.idempotency import idempotency_key
 from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
-from inbound.verification import Inbound, verify
+from inbound.schemes import SignedRequest, verify
 
 
 @dataclass
@@ -184,7 +184,7 @@ def receive(req: Received) -> Answer:
         return Answer(413, {"error": "payload too large"})
     verdict = verify(
         source.verification,
-        Inbound(
+        SignedRequest(
             body=body,
             headers=req.headers,
             secrets=split_secrets(source.secret or ""),

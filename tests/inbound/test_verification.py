@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from hub.crypto import generate_signing_secret
-from inbound.verification import Inbound, Verdict, verify
+from inbound.schemes import SignedRequest, Verdict, verify
 
 BODY = b'{"id": "evt_1", "type": "order.paid", "amount": 1200}'
 TAMPERED = b'{"id": "evt_1", "type": "order.paid", "amount": 9900}'
@@ -89,7 +89,7 @@ IDS = [s[0] for s in SCHEMES]
 
 
 def _check(scheme: str, body: bytes, headers: dict[str, str], secrets: list[str]) -> Verdict:
-    req = Inbound(
+    req = SignedRequest(
         body=body, headers=headers, secrets=secrets, now=NOW, api_key_header="X-Partner-Key"
     )
     return verify(scheme, req)
