@@ -16,6 +16,7 @@ from hub.odoo import services, tasks
 from hub.odoo.client import OdooClient
 from hub.odoo.poller import poll_hook
 from hub.schedules import all_specs
+from tests.fakes.odoo import HUB_API_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,12 @@ def test_concurrent_polls_of_one_hook_emit_each_change_once(fake_odoo, settings)
         pytest.skip("needs PostgreSQL: SQLite serialises writers, so there is no race to test")
     settings.HUB_ODOO_BATCH_SIZE = 5
     conn = OdooConnection.objects.create(
-        name="race", url=fake_odoo.url, database="odoo_test", username="hub", password="hub-pass"
+        name="race",
+        url=fake_odoo.url,
+        database="odoo_test",
+        username="hub",
+        password="hub-pass",
+        api_key="" if fake_odoo.xmlrpc else HUB_API_KEY,  # JSON-2 takes API keys only
     )
     ids = [fake_odoo.create("res.partner", {"name": f"P{i}"}) for i in range(30)]
     hook = ModelHook.objects.create(connection=conn, model="res.partner")
