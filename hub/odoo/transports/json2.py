@@ -121,6 +121,8 @@ class Json2Transport:
             if result.error.startswith("timeout"):
                 raise OdooUnavailable(f"Odoo did not answer within {self.timeout:g} s")
             raise OdooUnavailable(f"cannot reach Odoo at {self.url}: {result.error}")
+        if result.error.startswith("error reading"):  # the connection broke mid-answer
+            raise OdooUnavailable(f"Odoo at {self.url}: {result.error}")
         if result.truncated:
             raise OdooBadResponse(f"JSON-2 answer larger than {self.max_bytes} bytes")
         return result
@@ -150,6 +152,8 @@ class Json2Transport:
         text = f"HTTP {result.status} from {self.url}{path}"
         if result.outcome is http.Outcome.RETRY:
             raise OdooUnavailable(text)
+        if result.status and 300 <= result.status < 400:
+            raise OdooProtocolError(f"{text}: {result.error} (use the final URL of Odoo)")
         raise OdooProtocolError(f"{text}: not an Odoo JSON-2 endpoint")
 
     def probe_version(self) -> dict[str, Any] | None:
