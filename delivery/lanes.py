@@ -1,9 +1,9 @@
 """Endpoint lanes: which pending deliveries may be sent now, claimed under each lane's limits.
 
-One lane per rule (docs/delivery.md says why). A claim locks the lanes it takes from (on
-PostgreSQL ``FOR UPDATE SKIP LOCKED``: a lane another sender is claiming from is skipped this
-round, never waited for; SQLite serialises writers), counts each lane's attempts in flight
-(pending logs under an unexpired lease), and takes the oldest claimable logs up to the lane's
+One lane per rule (docs/delivery.md says why). A claim locks the lanes it takes from
+(``SELECT ... FOR UPDATE`` in rule order; SQLite serialises writers anyway), counts each
+lane's attempts in flight (pending logs under an unexpired lease), and takes the oldest
+claimable logs up to the lane's
 ``max_in_flight``, its rate limit, and its breaker (open: nothing; half-open: one probe).
 Paused lanes and lanes slowed by a Retry-After are skipped. The claim is one conditional UPDATE
 (``status='pending'`` and unclaimed or lease expired) that stamps the sender's token and the
@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -65,25 +66,38 @@ def in_flight(rule_ids: list[int], now: datetime) -> dict[int, int]:
 class Claim:
     ids: list[int] = field(default_factory=list)
     wait: float | None = None  # seconds until a rate-limited lane has room (None: none waits)
+    rules: set[int] = field(default_factory=set)  # the lanes with work it looked at
 
 
-def claim(*, token: str, limit: int, now: datetime, ids: list[int] | None = None) -> Claim:
-    """Claim up to `limit` deliveries across lanes for sender `token` (one transaction)."""
+def claim(
+    *,
+    token: str,
+    limit: int,
+    now: datetime,
+    ids: list[int] | None = None,
+    rules: set[int] | None = None,
+) -> Claim:
+    """Claim up to `limit` deliveries across lanes for sender `token` (one transaction).
+
+    `rules`: the lanes a previous claim found work in (a sender's short-lived hint); without
+    it the claim first finds every rule with pending work, and fails the logs of rules that
+    were deleted or switched off. The answer's `rules` is what it found, for the next call.
+    """
     result = Claim()
     with transaction.atomic():
         base = pending(now, ids)
-        with_work = set(base.order_by().values_list("rule_id", flat=True).distinct())
-        active = set(
-            WebhookRule.objects.filter(pk__in=with_work, active=True).values_list("pk", flat=True)
-        )
-        picked = _orphans(base, with_work - active, limit)
-        rule_ids = with_work & active
-        if rule_ids:
-            _ensure(rule_ids)
-            for lane in _lock(rule_ids):
+        picked: list[int] = []
+        if rules is None:
+            rules, picked = _discover(base, ids, limit)
+        result.rules = rules
+        if rules:
+            locked = _lock(rules)
+            busy = in_flight([lane.rule_id for lane in locked], now)
+            for lane in locked:
                 if len(picked) >= limit:
                     break
-                picked += _take(lane, base, limit - len(picked), now, result)
+                room = limit - len(picked)
+                picked += _take(lane, base, room, busy.get(lane.rule_id, 0), now, result)
         if picked:
             mine = WebhookLog.objects.filter(
                 claimable(now), id__in=picked, status=LogStatus.PENDING
@@ -91,6 +105,25 @@ def claim(*, token: str, limit: int, now: datetime, ids: list[int] | None = None
             mine.update(claimed_at=now, claimed_by=token, error="")
             result.ids = picked
     return result
+
+
+def _discover(
+    base: QuerySet[WebhookLog], ids: list[int] | None, limit: int
+) -> tuple[set[int], list[int]]:
+    """(active rules with pending work, logs of deleted or inactive rules to fail)."""
+    # An index-only scan of the pending partial index; the per-lane query applies the
+    # claimable / parked conditions.
+    scope = WebhookLog.objects.filter(status=LogStatus.PENDING)
+    scope = scope if ids is None else scope.filter(id__in=ids)
+    with_work = set(scope.order_by().values_list("rule_id", flat=True).distinct())
+    active = set(
+        WebhookRule.objects.filter(pk__in=with_work, active=True).values_list("pk", flat=True)
+    )
+    orphans = _orphans(base, with_work - active, limit)
+    rules = with_work & active
+    if rules:
+        _ensure(rules)
+    return rules, orphans
 
 
 def _orphans(base: QuerySet[WebhookLog], gone: set[int | None], limit: int) -> list[int]:
@@ -111,14 +144,14 @@ def _ensure(rule_ids: set[int]) -> None:
 
 
 def _lock(rule_ids: set[int]) -> list[Lane]:
+    # Waits for a recorder or another claimer holding the row (both are short transactions);
+    # skipping it instead would make a busy lane look idle to the second sender.
     lanes = Lane.objects.filter(rule_id__in=rule_ids, paused=False).order_by("rule_id")
-    if connection.features.has_select_for_update_skip_locked:
-        lanes = lanes.select_for_update(skip_locked=True)
-    return list(lanes)
+    return list(lanes.select_for_update())
 
 
 def _take(
-    lane: Lane, base: QuerySet[WebhookLog], room: int, now: datetime, out: Claim
+    lane: Lane, base: QuerySet[WebhookLog], room: int, busy: int, now: datetime, out: Claim
 ) -> list[int]:
     """The ids this lane may send now (its row is locked); updates the lane's own state."""
     if lane.slow_until and lane.slow_until > now:
@@ -129,7 +162,7 @@ def _take(
         if lane.open_until and lane.open_until > now:
             return []
         cap = 1  # half-open: a single probe
-    room = min(room, cap - in_flight([lane.rule_id], now).get(lane.rule_id, 0))
+    room = min(room, cap - busy)
     if room <= 0:
         return []
     ids = list(base.filter(rule_id=lane.rule_id).order_by("id").values_list("id", flat=True)[:room])
@@ -185,6 +218,17 @@ def settle(lane: Lane, results: list[HttpResult], now: datetime) -> None:
                 _open(lane, now)
     if _state(lane) != lane.__dict__.get("_saved_state"):
         lane.save(update_fields=STATE_FIELDS)
+
+
+def needs_update(lane: dict[str, Any], results: list[HttpResult], now: datetime) -> bool:
+    """Whether recording these results changes the lane (read without a lock): anything but
+    successes on a closed, healthy lane, or a last-attempt stamp a second old."""
+    if any(result.outcome is not Outcome.SUCCESS for result in results):
+        return True
+    if lane["breaker_state"] != BreakerState.CLOSED or lane["breaker_failures"]:
+        return True
+    stamps = (lane["last_attempt_at"], lane["last_success_at"])
+    return any(stamp is None or now - stamp >= timedelta(seconds=1) for stamp in stamps)
 
 
 def _coarse(stamp: datetime | None, now: datetime) -> datetime:

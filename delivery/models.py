@@ -105,6 +105,12 @@ class WebhookLog(models.Model):
                 condition=models.Q(status="pending"),
                 name="log_pending_lane",
             ),
+            # Attempts in flight per lane: pending rows under a lease, counted on every claim.
+            models.Index(
+                fields=["rule", "claimed_at"],
+                condition=models.Q(status="pending"),
+                name="log_pending_lease",
+            ),
         ]
 
     def __str__(self) -> str:

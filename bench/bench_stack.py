@@ -1,0 +1,395 @@
+"""The deployed stack: PostgreSQL + Redis broker + a real ``qcluster`` with 2 workers.
+
+Started here on a throw-away PostgreSQL database (created and dropped by the bench), with a fast
+asyncio receiver in its own process (``bench/receiver.py``) and events recorded by another
+process (``bench/produce.py``) with the production settings (DEBUG off). Scenarios:
+
+- throughput: 3,000 events recorded in batches of 50, one rule (lane limit 50, as many in
+  flight as the baseline); deliveries/s from the first event recorded to the last log
+  committed, against aiohttp with 50 requests in flight to the same receiver. Target >= 0.3x.
+- isolation: another rule's p99 latency (event to receiver) at 20 events/s, while a 10-second
+  endpoint gets the same events and a dead endpoint (refused port) holds 1,000 queued
+  deliveries, against the same run with neither. Target <= 1.5x.
+- steady: 100 events/s through ``POST /api/emit/`` (gunicorn, 2 x 4 threads) for
+  ``BENCH_STEADY_SECONDS`` (30); p50 / p99 from emit to receiver. Targets 50 / 250 ms.
+- soak: 20 events/s to three rules (fast, 30 % failing, 300 ms) for ``BENCH_SOAK_SECONDS``
+  (default 600, the issue's 10 minutes); the pending backlog over time, and whether every
+  delivery was made within two minutes of the end (the failing rule retries after 5 s, 10 s...).
+- memory: the largest RSS of any cluster process while it drains a 20,000-delivery backlog
+  (``BENCH_BACKLOG``). Target <= 150 MB per worker.
+
+Needs ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``; skipped otherwise. ``BENCH_STACK`` picks
+scenarios (comma separated). Run: ``python -m bench stack``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SCENARIOS = ("throughput", "isolation", "steady", "soak", "memory")
+
+
+def _env(database_url: str) -> dict[str, str]:
+    from cryptography.fernet import Fernet
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="hub.settings",
+        DJANGO_DEBUG="0",  # DEBUG keeps every query in memory: not how it runs deployed
+        DJANGO_SECRET_KEY="bench-" + uuid.uuid4().hex,
+        HUB_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        HUB_ALLOW_PRIVATE_TARGETS="1",
+        HUB_ALLOW_PRIVATE_TARGETS_IN_PRODUCTION="1",
+        HUB_Q_WORKERS="2",
+        DJANGO_LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+class Stack:
+    def __init__(self, database_url: str, receiver: str) -> None:
+        import psycopg2
+
+        self.env = _env(database_url)
+        self.receiver = receiver
+        self.db = psycopg2.connect(database_url)
+        self.db.autocommit = True
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def sql(self, query: str, *params: Any) -> list[tuple]:
+        with self.db.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    def shell(self, code: str) -> str:
+        done = subprocess.run(
+            [PY, "manage.py", "shell", "-c", code],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if done.returncode:
+            raise SystemExit(done.stderr[-2000:])
+        return done.stdout
+
+    def produce(self, *args: object) -> None:
+        subprocess.run(
+            [PY, "-m", "bench.produce", *map(str, args)],
+            cwd=ROOT, env=self.env, check=True, timeout=3600, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def start(self, name: str, *argv: str) -> subprocess.Popen:
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, start_new_session=True
+        )
+        self.procs[name] = proc
+        return proc
+
+    def start_cluster(self) -> subprocess.Popen:
+        proc = self.start("cluster", PY, "manage.py", "qcluster", "--skip-checks")
+        time.sleep(3)  # the workers fork and connect
+        return proc
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def close(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+        self.db.close()
+
+    def rule(self, name: str, url: str, model: str = "res.partner", **lane: Any) -> int:
+        fields = {k: v for k, v in lane.items() if k in {"timeout", "retry_initial_delay"}}
+        lane = {k: v for k, v in lane.items() if k not in fields}
+        out = self.shell(
+            "from rules.models import WebhookEvent, WebhookRule\n"
+            "from delivery.models import Lane\n"
+            f"r = WebhookRule.objects.create(name={name!r}, model={model!r}, url={url!r}, "
+            f"max_retries=20, **{fields!r})\n"
+            "r.events.set([WebhookEvent.objects.get(code='write')])\n"
+            f"Lane.objects.create(rule=r, **{lane!r})\n"
+            "print('RULE', r.pk)\n"
+        )
+        return int(out.split("RULE")[1].split()[0])
+
+    def count(self, status: str, rule_id: int | None = None) -> int:
+        extra = "" if rule_id is None else f" AND rule_id = {int(rule_id)}"
+        query = f"SELECT count(*) FROM delivery_webhooklog WHERE status = %s{extra}"
+        return self.sql(query, status)[0][0]
+
+    def wait_for(self, status: str, count: int, timeout: float, rule_id: int | None = None) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.count(status, rule_id) >= count:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stats(self, path: str) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.receiver}/stats", timeout=10) as response:
+            return json.loads(response.read()).get(path, {"count": 0})
+
+    def reset_receiver(self) -> None:
+        urllib.request.urlopen(
+            urllib.request.Request(f"{self.receiver}/reset", method="POST"), timeout=10
+        ).read()
+
+
+@contextlib.contextmanager
+def _database(base_url: str) -> Iterator[str]:
+    import psycopg2
+
+    name = f"bench_stack_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(base_url)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = urllib.parse.urlsplit(base_url)._replace(path=f"/{name}").geturl()
+    try:
+        yield url
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextlib.contextmanager
+def _receiver() -> Iterator[str]:
+    proc = subprocess.Popen(
+        [PY, "-m", "bench.receiver"], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        yield f"http://127.0.0.1:{int(line.split()[1])}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
+def stack() -> Iterator[Stack]:
+    base = os.environ["DATABASE_URL"]
+    with _database(base) as database_url, _receiver() as receiver:
+        s = Stack(database_url, receiver)
+        try:
+            subprocess.run(
+                [PY, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=ROOT, env=s.env, check=True, timeout=300,
+            )  # fmt: skip
+            s.shell("from django_q.brokers import get_broker; get_broker().purge_queue()")
+            yield s
+        finally:
+            s.close()
+
+
+async def _aiohttp(url: str, count: int, in_flight: int = 50) -> float:
+    body = json.dumps({"id": "x" * 36, "type": "res.partner.write", "data": {"n": 1}}).encode()
+    async with aiohttp.ClientSession() as session:
+        gate = asyncio.Semaphore(in_flight)
+
+        async def one() -> None:
+            async with gate, session.post(url, data=body) as response:
+                await response.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(count)))
+        return count / (time.perf_counter() - started)
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+def throughput(s: Stack, events: int = 3000) -> None:
+    rule = s.rule("throughput", f"{s.receiver}/tp", max_in_flight=50)
+    s.start_cluster()
+    s.produce("batch", events, 50)
+    if not s.wait_for("success", events, 300, rule):
+        raise SystemExit(f"throughput: only {s.count('success', rule)} of {events} delivered")
+    first, last = s.sql(
+        "SELECT (SELECT min(created_at) FROM hub_eventhistory), "
+        "(SELECT max(sent_at) FROM delivery_webhooklog)"
+    )[0]
+    hub = events / (last - first).total_seconds()
+    s.stop("cluster")
+    base = asyncio.run(_aiohttp(f"{s.receiver}/base", events))
+    stats = s.stats("/tp")
+    print(f"throughput: hub {hub:7.0f} deliveries/s ({events} events, batches of 50, 2 workers)")
+    print(f"throughput: aiohttp, 50 in flight {base:7.0f} POST/s")
+    print(f"throughput: ratio hub / aiohttp {hub / base:5.2f} (target >= 0.3)")
+    print(f"throughput: receiver saw {stats['count']} requests, {stats['distinct']} webhook-ids")
+
+
+def _other_p(s: Stack, seconds: float) -> dict[str, Any]:
+    s.reset_receiver()
+    s.produce("pace", 20, seconds)
+    time.sleep(2)  # the last ones arrive
+    return s.stats("/other")
+
+
+def isolation(s: Stack, seconds: float = 15) -> None:
+    s.rule("other", f"{s.receiver}/other?lat=1")
+    s.start_cluster()
+    calm = _other_p(s, seconds)
+    s.rule("slow", f"{s.receiver}/slow?ms=10000", timeout=15)
+    dead = s.rule("dead", "http://127.0.0.1:9/dead", model="dead.thing")
+    s.produce("batch", 1000, 50, "dead.thing")
+    trouble = _other_p(s, seconds)
+    waiting = s.count("pending", dead)
+    print(
+        f"isolation: other rule alone           p50 {calm['p50']:7.0f} ms  p99 {calm['p99']:7.0f} ms"
+    )
+    print(
+        f"isolation: with 10-s and dead lanes   p50 {trouble['p50']:7.0f} ms  "
+        f"p99 {trouble['p99']:7.0f} ms ({waiting} deliveries waiting for the dead endpoint)"
+    )
+    print(f"isolation: ratio p99 {trouble['p99'] / calm['p99']:5.2f} (target <= 1.5)")
+
+
+def steady(s: Stack) -> None:
+    seconds = float(os.environ.get("BENCH_STEADY_SECONDS", "30"))
+    s.rule("steady", f"{s.receiver}/steady?lat=1")
+    token = (
+        s.shell(
+            "from django.contrib.auth import get_user_model\n"
+            "from rest_framework.authtoken.models import Token\n"
+            "u = get_user_model().objects.create_superuser('bench', 'b@example.com', 'pw-bench-123456')\n"
+            "print('TOKEN', Token.objects.create(user=u).key)\n"
+        )
+        .split("TOKEN")[1]
+        .split()[0]
+    )
+    port = 18000 + os.getpid() % 1000
+    s.start(
+        "web", PY, "-m", "gunicorn", "hub.wsgi", "-w", "2", "--threads", "4",
+        "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+    )  # fmt: skip
+    s.start_cluster()
+    s.produce("emit", 100, seconds, f"http://127.0.0.1:{port}", token)
+    time.sleep(3)
+    stats = s.stats("/steady")
+    print(
+        f"steady 100/s via /api/emit/ for {seconds:.0f} s: {stats['count']} delivered, "
+        f"p50 {stats['p50']:.0f} ms, p99 {stats['p99']:.0f} ms (targets 50 / 250 ms)"
+    )
+
+
+def soak(s: Stack) -> None:
+    seconds = float(os.environ.get("BENCH_SOAK_SECONDS", "600"))
+    rules = [
+        s.rule("fast", f"{s.receiver}/fast"),
+        s.rule("flaky", f"{s.receiver}/flaky?fail=0.3", retry_initial_delay=5),
+        s.rule("slow300", f"{s.receiver}/slow300?ms=300"),
+    ]
+    s.start_cluster()
+    producer = subprocess.Popen(
+        [PY, "-m", "bench.produce", "pace", "20", str(seconds)],
+        cwd=ROOT, env=s.env, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    samples = []
+    while producer.poll() is None:
+        time.sleep(min(10.0, seconds / 10))
+        samples.append(s.count("pending"))
+    expected = int(20 * seconds)
+    delivered = [s.count("success", r) for r in rules]
+    for _ in range(120):
+        if all(s.count("success", r) >= expected for r in rules):
+            break
+        time.sleep(1)
+    final = [s.count("success", r) for r in rules]
+    print(f"soak 20/s x 3 rules for {seconds:.0f} s: pending backlog sampled {samples}")
+    print(f"soak: delivered at the end of the load {delivered} of {expected} per rule")
+    print(f"soak: delivered within 2 minutes after {final} (fast, 30% failing, 300 ms)")
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def memory(s: Stack) -> None:
+    backlog = int(os.environ.get("BENCH_BACKLOG", "20000"))
+    rule = s.rule("backlog", f"{s.receiver}/mem", paused=True)
+    s.produce("batch", backlog, 500)
+    cluster = s.start_cluster()
+    started = time.monotonic()
+    s.sql("UPDATE delivery_lane SET paused = false WHERE rule_id = %s", rule)
+    s.shell(f"from delivery import lanes; lanes._kick([{rule}])")
+    peak: dict[int, int] = {}
+    while s.count("success", rule) < backlog and time.monotonic() - started < 900:
+        for pid in _descendants(cluster.pid):
+            peak[pid] = max(peak.get(pid, 0), _rss_kb(pid))
+        time.sleep(0.5)
+    elapsed = time.monotonic() - started
+    done = s.count("success", rule)
+    top = sorted(peak.values(), reverse=True)
+    print(
+        f"memory: drained {done} of {backlog} in {elapsed:.0f} s ({done / elapsed:.0f}/s); "
+        f"RSS per cluster process, largest first: {[round(kb / 1024) for kb in top]} MB "
+        "(target <= 150 MB per worker)"
+    )
+
+
+def main() -> None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
+        print("skipped: needs DATABASE_URL=postgres://... and REDIS_URL (the deployed stack)")
+        return
+    wanted = [w for w in os.environ.get("BENCH_STACK", ",".join(SCENARIOS)).split(",") if w]
+    for name in wanted:
+        with stack() as s:
+            globals()[name](s)
+
+
+if __name__ == "__main__":
+    from bench.__main__ import main as run_benches
+
+    sys.argv = [sys.argv[0], "stack"]
+    sys.exit(run_benches())
