@@ -18,7 +18,9 @@ from django.contrib.auth import get_user_model
 from standardwebhooks import Webhook
 
 from delivery.models import WebhookLog
+from hub.models import STANDARD_EVENTS
 from inbound.models import IncomingWebhook
+from rules.models import WebhookEvent
 from tests.fakes.odoo import DB, HUB_LOGIN, HUB_PASSWORD, FakeOdoo, fake_odoo  # noqa: F401
 from tests.fakes.receiver import Receiver, receiver  # noqa: F401
 from tests.hub.browser import ARGS, PASSWORD, SCREEN, USER, browser_or_skip, log_in, shot
@@ -131,6 +133,8 @@ def test_the_getting_started_guide_works_in_a_browser(
     sync_playwright, executable = browser_or_skip()
     # The ORM before Playwright starts (its event loop makes Django refuse ORM calls here).
     get_user_model().objects.create_superuser(USER, "boss@example.com", PASSWORD)
+    for code in STANDARD_EVENTS:  # migrate creates them; an earlier transactional test may not
+        WebhookEvent.objects.get_or_create(code=code, defaults={"name": code, "is_standard": True})
     partner = fake_odoo.create("res.partner", {"name": "Azure Interior", "email": "a@azure.test"})
     base = live_server.url
 
