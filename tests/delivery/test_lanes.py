@@ -288,3 +288,16 @@ def test_a_new_endpoint_gets_one_attempt_before_the_rest(receiver: Receiver) -> 
     sender.pump()
     assert Lane.objects.get(rule=rule).last_attempt_at is not None
     assert len(receiver.wait_for(5)) == 5
+
+
+def test_a_sender_renews_the_lease_of_what_it_is_still_sending(settings) -> None:
+    settings.HUB_DELIVERY_LEASE = 3  # renewed every second
+    with Receiver(default=Reply(delay=2.5)) as slow:
+        make_rule(url=slow.url_for())
+        record(1)
+        log = WebhookLog.objects.get()
+        first_claim = timezone.now()
+        sender.pump()
+    log.refresh_from_db()
+    assert log.status == LogStatus.SUCCESS
+    assert log.claimed_at > first_claim  # renewed while the slow answer was awaited
