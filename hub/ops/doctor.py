@@ -18,6 +18,7 @@ from django.core import checks as django_checks
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from hub.lib import http
+from hub.lib.errors import summary_line
 from hub.ops import health
 from hub.ops.processes import ROLES, connection_bound
 
@@ -225,8 +226,7 @@ def public_url() -> list[Finding]:
     result = http.send(method="HEAD", url=url, timeout=PROBE_TIMEOUT, allow_private=True)
     if result.status == 200:
         return [Finding(OK, "public url", f"{redacted(url)} answers")]
-    # The library's own repetition of the address ("HTTPConnectionPool(...)") adds nothing here.
-    reason = (result.error or f"HTTP {result.status}").split(" HTTPConnectionPool(")[0]
+    reason = summary_line(result.error) if result.error else f"HTTP {result.status}"
     return [
         Finding(
             ERROR,
