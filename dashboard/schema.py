@@ -94,6 +94,21 @@ class RangeSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
+class LaneSerializer(serializers.Serializer):
+    """A lane that needs an operator's eye: paused, breaker open / half-open, or slowed."""
+
+    rule = serializers.IntegerField()
+    rule_name = serializers.CharField()
+    paused = serializers.BooleanField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+    held = serializers.IntegerField(help_text="Deliveries waiting in the lane.")
+    breaker_state = serializers.CharField(help_text="closed, open or half_open.")
+    open_until = serializers.DateTimeField(allow_null=True)
+    breaker_failures = serializers.IntegerField()
+    slow_until = serializers.DateTimeField(allow_null=True, help_text="Retry-After wait.")
+    last_error = serializers.CharField()
+
+
 class DashboardDataSerializer(serializers.Serializer):
     summary = SummarySerializer()
     top_endpoints = EndpointSerializer(many=True)
@@ -102,6 +117,7 @@ class DashboardDataSerializer(serializers.Serializer):
     event_types = EventTypeSerializer(many=True)
     recent_errors = RecentErrorSerializer(many=True)
     inbound = InboundSerializer()
+    lanes = LaneSerializer(many=True)
     range = RangeSerializer()
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from dashboard.metrics import InboundRow, MetricRow, build_payload, day_range
 from dashboard.models import DailyInbound, DailyMetric, RollupDay
 from dashboard.rollups import aggregate_inbound, aggregate_logs, day_bounds, narrowed
+from delivery import lanes
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.lib.errors import summary_line
 from rules.models import WebhookRule
@@ -153,6 +154,7 @@ def dashboard_data(*, params: Params, now: datetime | None = None) -> dict[str, 
         since=since, rule_id=params.rule_id, model=params.model
     )
     payload["inbound"] = inbound_counts
+    payload["lanes"] = lanes.needing_attention(rule_id=params.rule_id)
     payload["range"] = {
         "days": params.days,
         "start": days[0].isoformat(),

@@ -313,3 +313,28 @@ def _kick(rule_ids: list[int]) -> None:
     """Queue the first waiting deliveries of these lanes; their senders follow with the rest."""
     first = pending(timezone.now()).filter(rule_id__in=rule_ids).order_by("id")
     queue.enqueue_on_commit(first.values_list("id", flat=True)[:KICK])
+
+
+def needing_attention(*, rule_id: int | None = None) -> list[dict[str, Any]]:
+    """Lanes an operator should see (paused, breaker not closed, waiting on a Retry-After),
+    with how many deliveries each holds: the dashboard's `lanes` list."""
+    now = timezone.now()
+    unusual = Q(paused=True) | ~Q(breaker_state=BreakerState.CLOSED) | Q(slow_until__gt=now)
+    rows = Lane.objects.filter(unusual).select_related("rule").order_by("rule__name")
+    if rule_id is not None:
+        rows = rows.filter(rule_id=rule_id)
+    return [
+        {
+            "rule": lane.rule_id,
+            "rule_name": lane.rule.name,
+            "paused": lane.paused,
+            "paused_at": lane.paused_at,
+            "held": held(lane.rule_id),
+            "breaker_state": lane.breaker_state,
+            "open_until": lane.open_until,
+            "breaker_failures": lane.breaker_failures,
+            "slow_until": lane.slow_until,
+            "last_error": lane.last_error.split("\n", 1)[0],
+        }
+        for lane in rows[:50]
+    ]

@@ -87,3 +87,18 @@ def test_the_lane_admin_lists_lanes_and_its_actions_work(
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/admin/delivery/lane/", {"action": "resume", "_selected_action": [rule.pk]})
     assert len(receiver.wait_for(1)) == 1
+
+
+def test_the_dashboard_data_lists_lanes_that_need_attention(
+    admin_user_obj, receiver: Receiver, django_capture_on_commit_callbacks
+) -> None:
+    client = Client()
+    client.force_login(admin_user_obj)
+    calm, stuck = make_rule(url=receiver.url_for()), make_rule(url=receiver.url_for())
+    later = timezone.now() + timedelta(minutes=5)
+    Lane.objects.create(rule=calm)
+    Lane.objects.create(rule=stuck, breaker_state=BreakerState.OPEN, open_until=later)
+    with django_capture_on_commit_callbacks(execute=True):
+        emit()
+    (lane,) = client.get("/webhook/dashboard/data").json()["lanes"]
+    assert (lane["rule"], lane["breaker_state"], lane["held"]) == (stuck.pk, "open", 1)
