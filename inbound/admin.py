@@ -19,6 +19,7 @@ from inbound import rotation
 from inbound.examples import curl_command
 from inbound.models import InboundSource, IncomingWebhook
 from inbound.processing import reprocess
+from inbound.source_checks import SourceChecksForm
 
 
 def _cut(text: str, width: int) -> str:
@@ -39,7 +40,7 @@ def pretty(value: Any) -> SafeString:
     return _pre(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(SourceChecksForm):
     secret = forms.CharField(
         required=False,
         strip=True,

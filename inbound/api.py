@@ -14,9 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from hub.api.routers import router
-from inbound.configuration import validate_source
 from inbound.models import InboundSource, IncomingWebhook
 from inbound.processing import reprocess
+from inbound.source_checks import validate_source
 
 
 class SourceSerializer(serializers.ModelSerializer):

@@ -86,11 +86,6 @@ class InboundSource(models.Model):
             return f"inbound:source-{self.pk}"
         return f"inbound:{self.slug}"
 
-    def clean(self) -> None:
-        from inbound.configuration import validate_source
-
-        validate_source(self)
-
 
 class VerificationStatus(models.TextChoices):
     VERIFIED = "verified"

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from delivery.backoff import next_delay
-from inbound import conf, limits
+from inbound import limits, tunables
 from inbound.handlers import get_handler
 from inbound.handlers.base import Context
 from inbound.models import IncomingWebhook, ProcessingState
@@ -63,7 +63,7 @@ def _succeed(row: IncomingWebhook, result: Any) -> None:
 
 
 def _fail(row: IncomingWebhook, exc: BaseException) -> str:
-    policy = conf.retry_policy()
+    policy = tunables.retry_policy()
     error = f"{type(exc).__name__}: {exc}"
     now = timezone.now()
     retry_at = None
@@ -122,7 +122,7 @@ def _requeue(filter_q: Q, fresh: dict[str, Any]) -> int:
     ids = list(
         IncomingWebhook.objects.filter(filter_q)
         .order_by("id")
-        .values_list("id", flat=True)[: conf.SWEEP_BATCH]
+        .values_list("id", flat=True)[: tunables.SWEEP_BATCH]
     )
     for pk in ids:
         if IncomingWebhook.objects.filter(filter_q, pk=pk).update(**fresh):
@@ -133,7 +133,7 @@ def _requeue(filter_q: Q, fresh: dict[str, Any]) -> int:
 
 def prune_unaccepted() -> int:
     """Keep the newest HUB_INBOUND_REJECTED_KEEP rejected/duplicate rows per source."""
-    keep = conf.unaccepted_keep()
+    keep = tunables.unaccepted_keep()
     unaccepted = Q(state__in=[S.REJECTED, S.DUPLICATE])
     deleted = 0
     sources = (
@@ -154,10 +154,12 @@ def sweep() -> dict[str, int]:
     """Every minute: due retries, lost tasks and dead workers enqueued again; old rows pruned."""
     now = timezone.now()
     due = Q(state=S.FAILED, next_retry_at__lte=now)
-    lost = Q(state=S.RECEIVED, enqueued_at__lt=now - timedelta(seconds=conf.STUCK_RECEIVED_SECONDS))
+    lost = Q(
+        state=S.RECEIVED, enqueued_at__lt=now - timedelta(seconds=tunables.STUCK_RECEIVED_SECONDS)
+    )
     dead = Q(
         state=S.PROCESSING,
-        claimed_at__lt=now - timedelta(seconds=conf.STUCK_PROCESSING_SECONDS),
+        claimed_at__lt=now - timedelta(seconds=tunables.STUCK_PROCESSING_SECONDS),
     )
     fresh = {"state": S.RECEIVED, "enqueued_at": now, "next_retry_at": None}
     return {

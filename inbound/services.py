@@ -19,7 +19,7 @@ from hub.crypto import split_secrets
 from hub.lib import queue
 from hub.lib.json import non_finite_message
 from hub.lib.nul import scrub_nul
-from inbound import conf, limits
+from inbound import limits, tunables
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
 from inbound.idempotency import idempotency_key
 from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
@@ -68,9 +68,9 @@ def _store_unaccepted(
 ) -> IncomingWebhook | None:
     """A rejected or duplicate request, kept for diagnosis within the per-source cap."""
     stored = limits.hit(source_id=source.pk, kind=limits.UNACCEPTED, now=req.now).count
-    if stored > conf.unaccepted_per_minute():
+    if stored > tunables.unaccepted_per_minute():
         return None  # counted in the window, not stored: an attacker cannot fill the disk
-    text, cut = body_text(body, conf.unaccepted_body_bytes())
+    text, cut = body_text(body, tunables.unaccepted_body_bytes())
     return IncomingWebhook.objects.create(
         source=source,
         remote_addr=req.remote_addr,
@@ -178,7 +178,7 @@ def receive(req: Received) -> Answer:
             _reject(source, req, 429, f"over {source.rate_limit_per_minute} requests/minute")
             return Answer(429, {"error": "rate limited"}, {"Retry-After": str(seen.retry_after)})
     try:
-        body = read_limited(req.meta, req.read, conf.max_bytes())
+        body = read_limited(req.meta, req.read, tunables.max_bytes())
     except TooLarge as exc:
         _reject(source, req, 413, str(exc))
         return Answer(413, {"error": "payload too large"})

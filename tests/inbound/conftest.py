@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from hub.crypto import generate_signing_secret
 from inbound.models import InboundSource
+from inbound.source_checks import validate_source
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def make_source(db: None) -> Callable[..., InboundSource]:
             kw.setdefault("secret", generate_signing_secret())
         source = InboundSource(**kw)
         source.full_clean()
+        validate_source(source)
         source.save()
         return source
 

@@ -1,9 +1,14 @@
-"""Saving a source: its handler_config, its secret(s) and its slug are checked (admin and API)."""
+"""Saving a source: its handler_config, its secret(s) and its slug are checked (admin and API).
+
+The model does not call these (no ``InboundSource.clean``): the checks need the handler
+registry, and the handlers need the models. The admin form and the API serializer call them.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 from hub.crypto import split_secrets
@@ -60,3 +65,14 @@ def validate_source(source: InboundSource) -> None:
                 errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
+
+
+class SourceChecksForm(forms.ModelForm):
+    """A ModelForm of ``InboundSource`` that runs the source checks after the model's own."""
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        try:
+            validate_source(self.instance)
+        except ValidationError as exc:
+            self._update_errors(exc)
