@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 
+from hub.events import NewEvent, record_event
 from rules.paths import get_path
 
 if TYPE_CHECKING:
@@ -92,3 +93,18 @@ def as_record_id(value: Any, what: str = "record id") -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
     raise HandlerError(f"{what} is not an integer: {value!r}")
+
+
+def record_from(ctx: Context, parts: dict[str, Any]) -> str:
+    """Record the hub event ``parts`` describe (model, event, record_id, data); its event id."""
+    history = record_event(
+        NewEvent(
+            model=parts["model"],
+            event_code=parts["event"],
+            record_id=parts["record_id"],
+            data=parts["data"],
+            source=ctx.source.event_source,
+            connection=ctx.source.connection,
+        )
+    )
+    return str(history.event_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub.events import NewEvent, record_event
 from inbound.handlers.base import (
     Context,
     HandlerError,
@@ -23,6 +22,7 @@ from inbound.handlers.base import (
     check_path,
     config_error,
     literal_or_path,
+    record_from,
     require_object,
 )
 from rules.paths import get_path
@@ -73,18 +73,8 @@ def build_event(payload: Any, config: dict[str, Any]) -> dict[str, Any]:
 
 def handle(ctx: Context) -> dict[str, Any]:
     parts = build_event(ctx.payload, ctx.config)
-    history = record_event(
-        NewEvent(
-            model=parts["model"],
-            event_code=parts["event"],
-            record_id=parts["record_id"],
-            data=parts["data"],
-            source=ctx.source.event_source,
-            connection=ctx.source.connection,
-        )
-    )
     return {
-        "event_id": str(history.event_id),
+        "event_id": record_from(ctx, parts),
         "model": parts["model"],
         "event": parts["event"],
         "record_id": parts["record_id"],

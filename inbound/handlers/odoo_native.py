@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hub.events import NewEvent, record_event
 from inbound.handlers.base import (
     Context,
     HandlerError,
     as_record_id,
     check_keys,
     config_error,
+    record_from,
     require_object,
 )
 
@@ -83,18 +83,8 @@ def parse_notification(payload: Any, config: dict[str, Any]) -> dict[str, Any]:
 
 def handle(ctx: Context) -> dict[str, Any]:
     note = parse_notification(ctx.payload, ctx.config)
-    history = record_event(
-        NewEvent(
-            model=note["model"],
-            event_code=note["event"],
-            record_id=note["record_id"],
-            data=note["data"],
-            source=ctx.source.event_source,
-            connection=ctx.source.connection,
-        )
-    )
     return {
-        "event_id": str(history.event_id),
+        "event_id": record_from(ctx, note),
         "model": note["model"],
         "id": note["record_id"],
         "event": note["event"],
