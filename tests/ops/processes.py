@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -89,9 +90,15 @@ class Running:
         return True
 
     def kill(self) -> None:
+        """Kill the command and every process under it (its children lead their own groups,
+        so killing the supervisor alone would leave them running)."""
         if self.proc.poll() is None:
+            tree = descendants(self.proc.pid)  # before the kill: orphans are not found after
             self.proc.kill()
             self.proc.wait()
+            for pid in tree:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
 
 @contextmanager
