@@ -216,6 +216,10 @@ HUB_INBOUND_RETRY_CAP = env.int("HUB_INBOUND_RETRY_CAP", default=3600)
 HUB_ODOO_POLL_OVERLAP = env.int("HUB_ODOO_POLL_OVERLAP", default=300)
 HUB_ODOO_BATCH_SIZE = env.int("HUB_ODOO_BATCH_SIZE", default=500)
 HUB_ODOO_RECONCILE_SECONDS = env.int("HUB_ODOO_RECONCILE_SECONDS", default=600)
+# Cheap polls (docs/odoo.md): each poll scans ids and write_date of the last RECENT_WINDOW
+# seconds; the whole overlap is scanned every OVERLAP_SCAN_SECONDS.
+HUB_ODOO_RECENT_WINDOW = env.int("HUB_ODOO_RECENT_WINDOW", default=10)
+HUB_ODOO_OVERLAP_SCAN_SECONDS = env.float("HUB_ODOO_OVERLAP_SCAN_SECONDS", default=60)
 HUB_ODOO_BACKFILL_PAUSE = env.float("HUB_ODOO_BACKFILL_PAUSE", default=0.5)
 # Dotted paths allowed as payload transform hooks and inbound python handlers.
 HUB_TRANSFORM_HOOKS = env.list("HUB_TRANSFORM_HOOKS", default=[])

@@ -30,8 +30,9 @@ from django.utils import timezone
 
 from hub.events import NewEvent, record_events
 from hub.models import STANDARD_EVENTS, ModelHook, RecordSnapshot
-from hub.odoo import state
+from hub.odoo import scan, state
 from hub.odoo.client import OdooClient
+from hub.odoo.deletes import find_deletes
 from hub.odoo.fields import ReadPlan, build_plan, cached_describe, comparable, diff, expand, wire
 from rules.domain import parse_domain
 from rules.matching import needed_paths
@@ -315,6 +316,54 @@ def commit_page(
     return token
 
 
+def scan_batch() -> int:
+    """Ids and write_dates are small: the scan takes ten pages' worth per call."""
+    return max(batch_size() * 10, 1000)
+
+
+def baseline_pages(
+    client: OdooClient, *, hook: ModelHook, plan: ReadPlan, domain: list, since: str | None
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """The first poll reads every record in full, page by page (nothing is known yet)."""
+    yield from window_pages(
+        client, model=hook.model, domain=domain, fields=plan.fields, since=since, batch=batch_size()
+    )
+
+
+def changed_pages(
+    client: OdooClient, *, hook: ModelHook, plan: ReadPlan, domain: list, since: str | None
+) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """Scan ids and write_date of the window, then read in full, page by page, only what is
+    new, rewritten or not settled yet (hub/odoo/scan.py); the last page carries the cursor
+    even when nothing needed reading."""
+    floor = scan.clock_floor(hook)
+    started = hook.cursor
+    cursor = to_odoo(started) if started else None
+    window = scan.choose_window(hook, overlap=overlap())
+    latest: dict[int, str] = {}
+    for rows, _ in window_pages(
+        client,
+        model=hook.model,
+        domain=domain,
+        fields=["write_date"],
+        since=window.since,
+        batch=scan_batch(),
+    ):
+        latest.update((r["id"], r.get("write_date") or "") for r in rows)  # the last one wins
+    scanned = sorted(latest.items(), key=lambda item: (item[1], item[0]))
+    bound = scan.read_bound(floor, scanned, cursor)
+    todo = scan.stale(scanned, scan.snapshot_dates(hook, list(latest)), settled_before=cursor or "")
+    pages = [todo[i : i + batch_size()] for i in range(0, len(todo), batch_size())]
+    for page, page_cursor in zip(pages, scan.page_cursors(pages, bound=bound), strict=True):
+        order = {rid: n for n, (rid, _) in enumerate(page)}
+        rows = client.read(hook.model, list(order), plan.fields)
+        yield sorted(rows, key=lambda r: order[r["id"]]), page_cursor or None
+    if not pages:
+        yield [], bound or None
+    if window.full:
+        scan.overlap_scanned(hook, started)
+
+
 def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = False) -> PollResult:
     """One poll of one hook. Raises OdooError (recorded on the hook by the caller)."""
     result = PollResult(hook_id=hook.pk)
@@ -328,16 +377,10 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
         domain = list(parse_domain(hook.domain))
         baseline = result.baseline = not hook.baseline_done
         since = to_odoo(hook.cursor - overlap()) if hook.cursor else None
-        for rows, cursor in window_pages(
-            client,
-            model=hook.model,
-            domain=domain,
-            fields=plan.fields,
-            since=since,
-            batch=batch_size(),
-        ):
+        walk = baseline_pages if baseline else changed_pages
+        for rows, cursor in walk(client, hook=hook, plan=plan, domain=domain, since=since):
             snaps = load_snaps(hook, [r["id"] for r in rows])
-            # The overlap re-reads known records: skip them before any related read.
+            # Unsettled records are read again: skip the unchanged ones before related reads.
             fresh = [r for r in rows if r["id"] not in snaps or not unchanged(snaps[r["id"]], r)]
             resolve(client, hook, plan, fresh)
             token = commit_page(
@@ -361,10 +404,11 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
                 fields["cursor"] = latest_write(client, hook.model)
             ModelHook.objects.filter(pk=hook.pk).update(**fields)
             hook.baseline_done, hook.cursor = True, fields.get("cursor", hook.cursor)
-        elif force_reconcile or _reconcile_due(hook):
-            from hub.odoo.reconcile import reconcile
-
-            result.deleted, token = reconcile(hook=hook, client=client, token=token)
+        else:
+            force = force_reconcile or _reconcile_due(hook)
+            result.deleted, token = find_deletes(
+                hook=hook, client=client, domain=domain, token=token, force=force
+            )
     finally:
         state.release(hook.pk, token)
     return result

@@ -67,10 +67,17 @@ def test_dotted_paths_are_read_in_one_call_per_related_model(odoo_conn, fake_odo
     services.poll_connection(connection_id=odoo_conn.pk)
 
     reads = sorted(c.model for c in fake_odoo.calls if c.odoo_method == "read")
-    assert reads == ["product.product", "res.country", "res.partner", "sale.order.line"]
-    assert fake_odoo.count("search_read", model="sale.order") == 1
+    assert reads == [
+        "product.product",
+        "res.country",
+        "res.partner",
+        "sale.order",
+        "sale.order.line",
+    ]
+    assert fake_odoo.count("search_read", model="sale.order") == 1, "one scan of ids and dates"
     assert fake_odoo.count("fields_get") == 0, "fields_get is cached"
-    assert fake_odoo.count() == 6  # search_read + 4 reads + the reconciliation search
+    # the scan, the orders' read, 4 related reads, the delete count, the reconciliation search
+    assert fake_odoo.count() == 8
 
     events = EventHistory.objects.filter(event_code="write").order_by("record_id")
     assert len(events) == 12
