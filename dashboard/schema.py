@@ -94,7 +94,7 @@ class RangeSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
 
 
-class LaneSerializer(serializers.Serializer):
+class LaneAttentionSerializer(serializers.Serializer):
     """A lane that needs an operator's eye: paused, breaker open / half-open, or slowed."""
 
     rule = serializers.IntegerField()
@@ -117,7 +117,7 @@ class DashboardDataSerializer(serializers.Serializer):
     event_types = EventTypeSerializer(many=True)
     recent_errors = RecentErrorSerializer(many=True)
     inbound = InboundSerializer()
-    lanes = LaneSerializer(many=True)
+    lanes = LaneAttentionSerializer(many=True)
     range = RangeSerializer()
 
 
