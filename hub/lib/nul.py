@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -9,6 +10,13 @@ REPLACEMENT = "\ufffd"
 
 def contains_nul(value: Any) -> bool:
     """True if any string (or key) inside a decoded JSON value holds a NUL character."""
+    try:
+        # Fast path (C encoder): JSON escapes NUL as \u0000, so without that text there is
+        # none. The text can also come from a literal backslash: then the walk below decides.
+        if "\\u0000" not in json.dumps(value):
+            return False
+    except (TypeError, ValueError, RecursionError):
+        pass  # not plain JSON (or too deep): walk it
     stack = [value]  # iterative: a body may be nested as deep as the JSON parser allows
     while stack:
         item = stack.pop()
