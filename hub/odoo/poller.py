@@ -30,11 +30,12 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from hub.events import NewEvent, record_events
-from hub.models import STANDARD_EVENTS, ModelHook, RecordSnapshot
+from hub.models import ModelHook, RecordSnapshot
 from hub.odoo import scan, state
 from hub.odoo.client import OdooClient
 from hub.odoo.deletes import find_deletes
 from hub.odoo.fields import ReadPlan, build_plan, cached_describe, comparable, diff, expand, wire
+from hub.odoo.state import watched_codes
 from rules.domain import parse_domain
 from rules.matching import needed_paths
 
@@ -205,10 +206,6 @@ class PollResult:
         return f"{head}; {self.seen} records read, {self.deleted} deletions found"
 
 
-def watched_codes(hook: ModelHook) -> set[str]:
-    return set(hook.events or STANDARD_EVENTS)
-
-
 def plan_for(hook: ModelHook, client: OdooClient) -> ReadPlan:
     describe = cached_describe(hook.connection_id, client)
     needed = needed_paths(model=hook.model, connection_id=hook.connection_id)
@@ -293,8 +290,10 @@ def commit_page(
     window_start: str | None,
     cursor: str | None,
     result: PollResult,
+    recorded: list[str] | None = None,
 ) -> datetime:
-    """Decide, then write events + snapshots + cursor in one transaction under the lease."""
+    """Decide, then write events + snapshots + cursor in one transaction under the lease
+    (the recorded event ids are appended to `recorded` when given)."""
     stored: dict[int, Snap] = {}
     events: list[NewEvent] = []
     watched = watched_codes(hook)
@@ -317,7 +316,9 @@ def commit_page(
     with transaction.atomic():
         token = state.renew(hook.pk, token)
         if events:
-            record_events(events)
+            rows = record_events(events)
+            if recorded is not None:
+                recorded.extend(str(row.event_id) for row in rows)
         save_snaps(hook, stored)
         if cursor:
             moment = from_odoo(cursor)

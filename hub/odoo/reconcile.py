@@ -16,6 +16,7 @@ from hub.events import NewEvent, record_events
 from hub.models import ModelHook, RecordSnapshot
 from hub.odoo import state
 from hub.odoo.client import OdooClient
+from hub.odoo.state import watched_codes
 
 CHUNK = 5000
 
@@ -30,8 +31,6 @@ def missing_ids(client: OdooClient, model: str, known: list[int]) -> list[int]:
 
 def reconcile(*, hook: ModelHook, client: OdooClient, token: datetime) -> tuple[int, datetime]:
     """Emit unlink for every known record Odoo no longer has: (how many, renewed lease)."""
-    from hub.odoo.poller import watched_codes
-
     known = list(
         RecordSnapshot.objects.filter(hook=hook)
         .order_by("record_id")

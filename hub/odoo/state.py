@@ -14,7 +14,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.crypto import generate_token, token_hash
-from hub.models import ModelHook, OdooConnection
 from hub.odoo.client import (
     OdooAccessDenied,
     OdooAuthError,
@@ -24,6 +23,7 @@ from hub.odoo.client import (
     OdooProtocolError,
     OdooUnavailable,
 )
+from hub.odoo.models import STANDARD_EVENTS, ModelHook, OdooConnection
 
 logger = logging.getLogger(__name__)
 TRANSPORT_LABELS = {"xmlrpc": "XML-RPC", "json2": "JSON-2"}
@@ -52,6 +52,11 @@ def renew(hook_id: int, token: datetime, *, seconds: int = LEASE_SECONDS) -> dat
 
 def release(hook_id: int, token: datetime) -> None:
     ModelHook.objects.filter(pk=hook_id, locked_until=token).update(locked_until=None)
+
+
+def watched_codes(hook: ModelHook) -> set[str]:
+    """The event codes a hook emits (none chosen = every standard one)."""
+    return set(hook.events or STANDARD_EVENTS)
 
 
 # --- error classification ------------------------------------------------------------------------
