@@ -30,12 +30,11 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from hub.events import NewEvent, record_events
-from hub.models import ModelHook, RecordSnapshot
+from hub.models import STANDARD_EVENTS, ModelHook, RecordSnapshot
 from hub.odoo import scan, state
 from hub.odoo.client import OdooClient
 from hub.odoo.deletes import find_deletes
 from hub.odoo.fields import ReadPlan, build_plan, cached_describe, comparable, diff, expand, wire
-from hub.odoo.state import watched_codes
 from rules.domain import parse_domain
 from rules.matching import needed_paths
 
@@ -204,6 +203,10 @@ class PollResult:
         what = ", ".join(f"{n} {code}" for code, n in sorted(self.events.items())) or "no events"
         head = "baseline taken" if self.baseline else what
         return f"{head}; {self.seen} records read, {self.deleted} deletions found"
+
+
+def watched_codes(hook: ModelHook) -> set[str]:
+    return set(hook.events or STANDARD_EVENTS)
 
 
 def plan_for(hook: ModelHook, client: OdooClient) -> ReadPlan:
