@@ -1,21 +1,30 @@
-"""Poll Odoo in the foreground: the same code as the scheduled polls."""
+"""Poll Odoo in the foreground: the same code as the scheduled polls, or a long-running poller."""
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from hub.models import OdooConnection
-from hub.odoo import services
+from hub.odoo import runner, services
+from hub.odoo.poller import PollResult
 
-MAX_SLEEP = 60.0
+
+def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM (the production set's stop, a container's stop) ends the poller like Ctrl-C: the
+    # running poll's transaction rolls back and its hook lease is released on the way out.
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
-    help = "Poll the active Odoo connections (each at its poll interval) until Ctrl-C."
+    help = (
+        "Poll the active Odoo connections, each at its poll interval (down to 1 s) and at "
+        "once when nudged, until Ctrl-C or SIGTERM; --once polls every connection now."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="Poll once now, then exit.")
@@ -27,35 +36,28 @@ class Command(BaseCommand):
         names = [connection] if connection else None
         if connection and not OdooConnection.objects.filter(name=connection).exists():
             raise CommandError(f"no Odoo connection named {connection!r}")
+        main = threading.current_thread() is threading.main_thread()  # signals: main only
+        previous = signal.signal(signal.SIGTERM, _interrupt) if main else None
         try:
             if once:
                 qs = OdooConnection.objects.filter(active=True)
                 qs = qs.filter(name__in=names) if names else qs
                 for pk in qs.values_list("pk", flat=True):
-                    self._poll(pk)
+                    results = services.poll_connection(connection_id=pk)
+                    self._report(OdooConnection.objects.get(pk=pk), results)
                 return
-            while True:
-                for pk in services.claim_due_connections(names=names):
-                    self._poll(pk)
-                time.sleep(self._sleep_seconds(names))
+            self.stdout.write("polling Odoo (Ctrl-C or SIGTERM stops)")
+            self.stdout.flush()
+            # `time.sleep` looked up at each call: tests replace it.
+            runner.run(names=names, sleep=lambda s: time.sleep(s), report=self._report)
         except KeyboardInterrupt:
             self.stdout.write("stopped")
+        finally:
+            if main:
+                signal.signal(signal.SIGTERM, previous)
 
-    def _poll(self, connection_id: int) -> None:
-        results = services.poll_connection(connection_id=connection_id)
-        conn = OdooConnection.objects.get(pk=connection_id)
+    def _report(self, conn: OdooConnection, results: list[PollResult]) -> None:
         if conn.last_error and conn.consecutive_failures:
             self.stderr.write(f"{conn.name}: {conn.last_error}")
         for result in results:
             self.stdout.write(f"{conn.name} hook {result.hook_id}: {result.summary()}")
-
-    @staticmethod
-    def _sleep_seconds(names: list[str] | None) -> float:
-        qs = OdooConnection.objects.filter(active=True)
-        qs = qs.filter(name__in=names) if names else qs
-        if qs.filter(next_poll_at__isnull=True).exists():
-            return 0.5
-        soonest = qs.order_by("next_poll_at").values_list("next_poll_at", flat=True).first()
-        if soonest is None:
-            return MAX_SLEEP
-        return min(max((soonest - timezone.now()).total_seconds(), 0.5), MAX_SLEEP)

@@ -1,0 +1,59 @@
+"""The long-running poller (``manage.py poll_odoo``): each connection when due, nudges at once.
+
+Every ``TICK`` seconds an idle poller claims the connections whose ``next_poll_at`` is due (a
+conditional update: several pollers, scheduled polls and ``poll_odoo`` nodes never take the
+same one; each hook's lease keeps one poll per hook). A nudge brings ``next_poll_at`` forward,
+so it is seen within a tick. Looking costs a database query, never an Odoo call.
+Odoo errors are recorded on the connection with a backoff by the poll itself; anything else
+(the database going away, a bug) is logged on one line and retried with a growing pause, so
+the loop never dies of it and no cursor moves without its events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from django.db import close_old_connections, connections
+
+from hub.models import OdooConnection
+from hub.odoo import services
+from hub.odoo.poller import PollResult
+
+logger = logging.getLogger(__name__)
+TICK = 0.2  # seconds between looks for due connections when idle
+MAX_PAUSE = 30.0  # longest pause after an unexpected error
+
+
+def run(
+    *,
+    names: Iterable[str] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    report: Callable[[OdooConnection, list[PollResult]], None] | None = None,
+) -> None:
+    """Poll until `stop()` (or KeyboardInterrupt, which the command turns SIGTERM into)."""
+    names = list(names) if names is not None else None
+    failures = 0
+    while not stop():
+        try:
+            close_old_connections()  # a connection the database dropped is reopened
+            for connection_id in services.claim_due_connections(names=names):
+                results = services.poll_connection(connection_id=connection_id)
+                if report is not None:
+                    report(OdooConnection.objects.get(pk=connection_id), results)
+                if stop():
+                    return
+            failures = 0
+        except Exception as exc:  # noqa: BLE001 - the loop outlives any one failure
+            failures += 1
+            pause = min(MAX_PAUSE, 2.0**failures)
+            line = (str(exc).strip().splitlines() or [""])[0][:300]
+            logger.error(
+                "odoo poller: %s: %s (retrying in %.0f s)", type(exc).__name__, line, pause
+            )
+            connections.close_all()
+            sleep(pause)
+            continue
+        sleep(TICK)
