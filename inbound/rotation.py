@@ -5,13 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from hub.crypto import split_secrets
+from hub.lib import rotation
 from inbound.models import InboundSource, generate_slug
 from inbound.schemes import SCHEMES
-
-
-def _locked(source_id: int) -> InboundSource:
-    return InboundSource.objects.select_for_update().get(pk=source_id)
 
 
 def _own_secret(source: InboundSource) -> str:
@@ -25,39 +21,25 @@ def _own_secret(source: InboundSource) -> str:
     return scheme.new_secret()
 
 
-@transaction.atomic
 def generate_secret(*, source_id: int) -> str:
     """Replace every secret with a fresh one (a new source, or after a leak)."""
-    source = _locked(source_id)
-    source.secret = _own_secret(source)
-    source.save(update_fields=["secret", "updated_at"])
-    return source.secret
+    return rotation.replace_secrets(model=InboundSource, pk=source_id, fresh=_own_secret)
 
 
-@transaction.atomic
 def rotate_secret(*, source_id: int) -> str:
     """Add a fresh secret in front; the old ones stay valid until dropped."""
-    source = _locked(source_id)
-    fresh = _own_secret(source)
-    source.secret = "\n".join([fresh, *split_secrets(source.secret or "")])
-    source.save(update_fields=["secret", "updated_at"])
-    return fresh
+    return rotation.rotate_secret(model=InboundSource, pk=source_id, fresh=_own_secret)
 
 
-@transaction.atomic
 def drop_old_secrets(*, source_id: int) -> int:
     """Keep only the newest secret (the first); returns how many were dropped."""
-    source = _locked(source_id)
-    values = split_secrets(source.secret or "")
-    source.secret = values[0] if values else ""
-    source.save(update_fields=["secret", "updated_at"])
-    return max(len(values) - 1, 0)
+    return rotation.drop_old_secrets(model=InboundSource, pk=source_id)
 
 
 @transaction.atomic
 def new_slug(*, source_id: int) -> str:
     """A new URL for the source; the old one answers 404 at once (for 'none': a new secret)."""
-    source = _locked(source_id)
+    source = InboundSource.objects.select_for_update().get(pk=source_id)
     source.slug = generate_slug()
     source.save(update_fields=["slug", "updated_at"])
     return source.slug
