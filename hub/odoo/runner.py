@@ -14,8 +14,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 from django.db import close_old_connections, connections
+from django.utils import timezone
 
 from hub.models import OdooConnection
 from hub.odoo import services
@@ -23,6 +25,9 @@ from hub.odoo.poller import PollResult
 
 logger = logging.getLogger(__name__)
 TICK = 0.2  # seconds between looks for due connections when idle
+# An idle poll costs two Odoo calls (the scan and the delete count): an idle connection is
+# polled at most this often, so it costs at most one call a second whatever its interval.
+IDLE_INTERVAL = timedelta(seconds=2)
 MAX_PAUSE = 30.0  # longest pause after an unexpected error
 
 
@@ -41,6 +46,7 @@ def run(
             close_old_connections()  # a connection the database dropped is reopened
             for connection_id in services.claim_due_connections(names=names):
                 results = services.poll_connection(connection_id=connection_id)
+                slow_down_when_idle(connection_id, results)
                 if report is not None:
                     report(OdooConnection.objects.get(pk=connection_id), results)
                 if stop():
@@ -57,3 +63,14 @@ def run(
             sleep(pause)
             continue
         sleep(TICK)
+
+
+def slow_down_when_idle(connection_id: int, results: list[PollResult]) -> None:
+    """After a poll that found nothing (no event, no record read, no delete), the next one is
+    at least IDLE_INTERVAL away; a change or a nudge brings the pace back."""
+    if any(r.events or r.seen or r.deleted or r.baseline for r in results):
+        return
+    floor = timezone.now() + IDLE_INTERVAL
+    OdooConnection.objects.filter(
+        pk=connection_id, consecutive_failures=0, next_poll_at__lt=floor
+    ).update(next_poll_at=floor)
