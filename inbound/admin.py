@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString
 from hub.crypto import split_secrets
 from inbound import rotation
 from inbound.examples import curl_command
+from inbound.handlers import HANDLERS
 from inbound.models import InboundSource, IncomingWebhook
 from inbound.processing import reprocess
 from inbound.source_checks import SourceChecksForm
@@ -40,6 +41,15 @@ def pretty(value: Any) -> SafeString:
     return _pre(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
 
 
+def handler_config_help() -> str:
+    """The keys each handler reads (a key not listed is refused when the source is saved)."""
+    keys = "; ".join(
+        f"{name}: {', '.join(getattr(module, 'CONFIG_KEYS', ())) or 'none ({})'}"
+        for name, module in HANDLERS.items()
+    )
+    return f"A JSON object. Keys per handler: {keys}. docs/inbound.md has examples."
+
+
 class SourceForm(SourceChecksForm):
     secret = forms.CharField(
         required=False,
@@ -56,6 +66,13 @@ class SourceForm(SourceChecksForm):
             "tolerance_seconds", "idempotency_path", "rate_limit_per_minute", "handler",
             "handler_config", "connection",
         ]  # fmt: skip
+        help_texts = {"handler_config": handler_config_help()}
+        error_messages = {
+            "handler_config": {
+                "invalid": 'Enter a JSON object such as {"model": "res.partner", ...}; the keys '
+                "each handler reads are listed below the field."
+            }
+        }
 
     def clean_secret(self) -> str:
         value = self.cleaned_data.get("secret") or ""

@@ -47,6 +47,12 @@ class WebhookRuleAdminForm(forms.ModelForm):
         model = WebhookRule
         fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose and order them
         widgets = {name: forms.PasswordInput(render_value=False) for name in WRITE_ONLY_FIELDS}
+        error_messages = {
+            "headers": {
+                "invalid": "Enter a JSON object of header names and values, "
+                'e.g. {"X-Tenant": "acme"}.'
+            }
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

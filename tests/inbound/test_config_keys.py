@@ -69,3 +69,15 @@ def test_the_admin_shows_the_message_at_the_handler_config_field(
     errors = response.context["adminform"].form.errors
     assert "Unknown key" in errors["handler_config"][0]
     assert allowed in errors["handler_config"][0]
+
+
+def test_the_admin_lists_each_handlers_keys_and_explains_bad_json(admin_client) -> None:
+    page = admin_client.get(reverse("admin:inbound_inboundsource_add")).content.decode()
+    assert "odoo_upsert: model, match, mapping, create_if_missing" in page
+    response = admin_client.post(
+        reverse("admin:inbound_inboundsource_add"),
+        {"name": "Shop", "slug": "shop-source", "verification": "standard", "secret": "",
+         "handler": "store", "handler_config": "{'model': 1}", "active": "on"},
+    )  # fmt: skip
+    errors = response.context["adminform"].form.errors
+    assert errors["handler_config"][0].startswith("Enter a JSON object such as")

@@ -68,3 +68,11 @@ def test_send_test_now_shows_a_transport_failure_in_one_line(admin_client):
     assert re.fullmatch(
         rf"Orders: failed in \d+ ms - connection refused by 127.0.0.1:{port}", message
     )
+
+
+def test_malformed_headers_json_says_what_is_wanted(admin_client):
+    response = admin_client.post(ADD, form_data(headers="X-Tenant: acme"))
+    errors = response.context["adminform"].form.errors
+    assert errors["headers"] == [
+        'Enter a JSON object of header names and values, e.g. {"X-Tenant": "acme"}.'
+    ]
