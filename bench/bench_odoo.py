@@ -1,23 +1,42 @@
-"""Odoo poller throughput: records/s through the poller vs a bare xmlrpc.client search_read loop.
+"""Odoo poller cost: a poll's time against a bare xmlrpc.client search_read loop of the same records.
 
 Both read the same N res.partner records, with the same fields, from the same fake Odoo XML-RPC
 server on 127.0.0.1 (tests/fakes/odoo.py), in the same run. Hub side: the real poller
-(`hub.odoo.services.poll_connection`): the write_date window in pages, the dotted path a rule
-needs (`country_id.code`, one batched read per page), snapshot diffs, events recorded with
-their cursor in one transaction per page. Two hub figures: the baseline poll (snapshots
-written, no events) and a poll after every record was written (N write events). Also printed:
-XML-RPC calls per poll cycle (idle and busy). The rule is active but listens to no event, so
-it shapes what is read without adding deliveries to the measurement.
+(`hub.odoo.services.poll_connection`): the id/write_date scan, full reads of what changed, the
+dotted path a rule needs (`country_id.code`, one batched read per page), snapshot diffs, events
+recorded with their cursor in one transaction per page, and the delete count. The rule is
+active but listens to no event, so it shapes what is read without adding deliveries.
+
+Figures (time of one poll / time of the bare loop; targets from issue 12):
+- every record changed: at most 3x (median of 3 rounds);
+- nothing new, the steady state (the changes are older than the recent window but inside the
+  overlap, which the old poller re-read in full): under 5%;
+- printed too: the baseline, the first poll after the changes settle (records read in the
+  second of their write_date are read once more), and the overlap scan that runs every
+  HUB_ODOO_OVERLAP_SCAN_SECONDS (its share per poll at a 2 s interval).
 Run: ``make bench`` or ``python -m bench odoo``.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 import xmlrpc.client
+from collections.abc import Callable
 
 N = 3000
 PAGE = 500
+ROUNDS = 3
+FIELDS = [
+    "active",
+    "country_id",
+    "create_date",
+    "display_name",
+    "email",
+    "name",
+    "write_date",
+    "write_uid",
+]
 
 
 def _seed(fake) -> list[int]:
@@ -40,7 +59,7 @@ def _seed(fake) -> list[int]:
 
 
 def _bare(fake, fields: list[str]) -> float:
-    """The baseline: search_read in pages with the stdlib client, nothing else."""
+    """The baseline: search_read in pages with the stdlib client, nothing else (seconds)."""
     common = xmlrpc.client.ServerProxy(f"{fake.url}/xmlrpc/2/common")
     uid = common.authenticate(fake.db, "hub", "hub-pass", {})
     models = xmlrpc.client.ServerProxy(f"{fake.url}/xmlrpc/2/object")
@@ -64,14 +83,22 @@ def _bare(fake, fields: list[str]) -> float:
         )
         seen += len(rows)
     assert seen == N, seen
-    return N / (time.perf_counter() - started)
+    return time.perf_counter() - started
+
+
+def _timed(poll: Callable[[], object], fake) -> tuple[float, int]:
+    fake.reset_calls()
+    started = time.perf_counter()
+    poll()
+    return time.perf_counter() - started, fake.count()
 
 
 def main() -> None:
     from django.conf import settings
+    from django.core.cache import cache
 
     from hub.models import EventHistory, ModelHook, OdooConnection
-    from hub.odoo import services
+    from hub.odoo import scan, services
     from rules.models import PayloadField, WebhookRule
     from tests.fakes.odoo import DB, HUB_PASSWORD, FakeOdoo
 
@@ -87,59 +114,63 @@ def main() -> None:
             name="bench", model="res.partner", url="http://127.0.0.1:9/", test_mode=True
         )
         PayloadField.objects.create(rule=rule, source_path="country_id.code")
-        ModelHook.objects.create(
+        hook = ModelHook.objects.create(
             connection=conn, model="res.partner", tracked_fields=["name", "email"]
         )
-        fields = [
-            "active",
-            "country_id",
-            "create_date",
-            "display_name",
-            "email",
-            "name",
-            "write_date",
-            "write_uid",
-        ]
-        bare = _bare(fake, fields)
 
-        fake.reset_calls()
-        started = time.perf_counter()
-        services.poll_connection(connection_id=conn.pk)
-        baseline = N / (time.perf_counter() - started)
-        baseline_calls = fake.count()
+        def poll() -> None:
+            services.poll_connection(connection_id=conn.pk)
 
-        fake.reset_calls()
-        services.poll_connection(connection_id=conn.pk)
-        idle_calls = fake.count()
+        bare = min(_bare(fake, FIELDS) for _ in range(ROUNDS))
+        baseline, baseline_calls = _timed(poll, fake)
+        poll()  # the first regular poll reconciles ids once (no count difference known yet)
 
-        fake.tick(5)
-        for pid in ids:
-            fake.tick(0.01)
-            fake.write("res.partner", pid, {"email": f"new{pid}@example.com"})
-        fake.reset_calls()
-        started = time.perf_counter()
-        services.poll_connection(connection_id=conn.pk)
-        busy = N / (time.perf_counter() - started)
-        busy_calls = fake.count()
+        busy, busy_calls = [], 0
+        for n in range(ROUNDS):
+            fake.tick(5)
+            for pid in ids:
+                fake.tick(0.01)
+                fake.write("res.partner", pid, {"email": f"new{n}.{pid}@example.com"})
+            seconds, busy_calls = _timed(poll, fake)
+            busy.append(seconds)
         events = EventHistory.objects.filter(connection=conn, event_code="write").count()
-        if events != N:
-            raise SystemExit(f"expected {N} write events, got {events}")
+        if events != N * ROUNDS:
+            raise SystemExit(f"expected {N * ROUNDS} write events, got {events}")
+
+        # Quiet from here on: once the hub's clock has moved past the recent window, a poll
+        # reads the last second's records once more (settling), then nothing at all.
+        time.sleep(settings.HUB_ODOO_RECENT_WINDOW + scan.CLOCK_SLACK.total_seconds() + 1.5)
+        settle, settle_calls = _timed(poll, fake)
+        idle_runs = [_timed(poll, fake) for _ in range(5)]
+        idle = statistics.median(s for s, _ in idle_runs)
+        idle_calls = idle_runs[-1][1]
+        cache.delete(scan._key(hook.pk))  # as when the overlap scan is due
+        overlap, overlap_calls = _timed(poll, fake)
+        if EventHistory.objects.filter(connection=conn).count() != N * ROUNDS:
+            raise SystemExit("a quiet poll emitted an event")
     finally:
         fake.stop()
 
-    print(f"records: {N}, page size {PAGE}, fields read {len(fields)} + country_id.code")
-    print(f"bare xmlrpc.client search_read loop: {bare:8.0f} records/s")
+    busy_median = statistics.median(busy)
+    every = settings.HUB_ODOO_OVERLAP_SCAN_SECONDS
+    print(f"records: {N}, page size {PAGE}, fields read {len(FIELDS)} + country_id.code")
+    print(f"bare xmlrpc.client search_read loop: {bare * 1000:7.0f} ms ({N / bare:.0f} records/s)")
+    rows = [
+        ("baseline (no events)", baseline, baseline_calls, ""),
+        ("every record changed", busy_median, busy_calls, "target <= 3x"),
+        ("settling (re-reads the last second)", settle, settle_calls, "once after changes"),
+        ("nothing new (steady state)", idle, idle_calls, "target < 5%"),
+        ("nothing new, overlap scan", overlap, overlap_calls, f"every {every:.0f} s"),
+    ]
+    for label, seconds, calls, note in rows:
+        print(
+            f"hub poll, {label:<36} {seconds * 1000:7.0f} ms = {seconds / bare:6.1%} of bare"
+            f" ({seconds / bare:.2f}x), {calls} Odoo calls  {note}"
+        )
+    share = overlap / bare * 2 / every
     print(
-        f"hub poller, baseline (no events):    {baseline:8.0f} records/s "
-        f"(ratio {baseline / bare:.2f}x of bare)"
-    )
-    print(
-        f"hub poller, every record written:    {busy:8.0f} records/s "
-        f"(ratio {busy / bare:.2f}x of bare, {events} events)"
-    )
-    print(
-        f"XML-RPC calls per poll cycle: idle {idle_calls}, baseline {baseline_calls}, "
-        f"busy {busy_calls} (bare loop: {N // PAGE} for the same records)"
+        f"overlap scan per 2 s poll, amortised: {share:.1%} of bare; "
+        f"steady idle poll incl. that share: {idle / bare + share:.1%}"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import traceback
@@ -57,6 +58,7 @@ def fmt_dt(value: datetime) -> str:
     return value.strftime(DT_FORMAT)  # Odoo shows datetimes truncated to the second
 
 
+@functools.lru_cache(maxsize=4096)  # a domain's bound is parsed once, not once per record
 def parse_dt(value: str) -> datetime:
     return datetime.strptime(value[:19], DT_FORMAT)
 
@@ -129,7 +131,7 @@ class Store:
 
     @property
     def major(self) -> int:
-        return int(re.match(r"\D*(\d+)", self.version).group(1))
+        return _major(self.version)  # read once per record in datetime domains: cached
 
     # --- model helpers -------------------------------------------------------------------------
     def model_fields(self, model: str) -> dict[str, Field]:
@@ -328,7 +330,9 @@ class Store:
             recs = list(self.records[model].values())
             if "active" in fields and active_test and not names_active:
                 recs = [r for r in recs if r.get("active")]
-            recs = [r for r in recs if self.matches(model, r, domain)]
+            if domain:  # normalised once per search, not once per record
+                normal = _normalize(domain)
+                recs = [r for r in recs if self._matches_normal(model, r, normal)]
             for key, desc in reversed(self._parse_order(model, order or "id")):
                 recs.sort(key=lambda r, k=key: _sort_key(r.get(k)), reverse=desc)
             ids = [r["id"] for r in recs]
@@ -345,8 +349,11 @@ class Store:
 
     # --- domains -------------------------------------------------------------------------------
     def matches(self, model: str, rec: dict, domain: list) -> bool:
+        return self._matches_normal(model, rec, _normalize(domain))
+
+    def _matches_normal(self, model: str, rec: dict, normal: list) -> bool:
         stack: list[bool] = []
-        for item in reversed(_normalize(domain)):
+        for item in reversed(normal):
             if item == "&":
                 stack.append(stack.pop() and stack.pop())
             elif item == "|":
@@ -385,6 +392,11 @@ class Store:
             # Odoo 19 compares datetimes at second precision: '>' S means '>= S+1s'.
             stored = stored.replace(microsecond=0)
         return _compare(stored, op, bound)
+
+
+@functools.lru_cache(maxsize=64)
+def _major(version: str) -> int:
+    return int(re.match(r"\D*(\d+)", version).group(1))
 
 
 def _normalize(domain: list) -> list:
