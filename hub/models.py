@@ -8,12 +8,22 @@ from django.db import models
 
 from hub.odoo.models import (
     STANDARD_EVENTS,
+    EchoSuppression,
     ModelHook,
     OdooConnection,
+    OdooEcho,
     RecordSnapshot,
 )
 
-__all__ = ["STANDARD_EVENTS", "EventHistory", "ModelHook", "OdooConnection", "RecordSnapshot"]
+__all__ = [
+    "STANDARD_EVENTS",
+    "EchoSuppression",
+    "EventHistory",
+    "ModelHook",
+    "OdooConnection",
+    "OdooEcho",
+    "RecordSnapshot",
+]
 
 
 class EventHistory(models.Model):

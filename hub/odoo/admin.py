@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from hub.lib import queue
 from hub.odoo import state
 from hub.odoo.client import OdooClient, OdooError
+from hub.odoo.echo import same_user_warning
 from hub.odoo.fields import cached_describe
 from hub.odoo.forms import ModelHookForm, OdooConnectionForm, PreviewForm
 from hub.odoo.models import ModelHook, OdooConnection, RecordSnapshot
@@ -179,6 +180,11 @@ class OdooConnectionAdmin(admin.ModelAdmin):
         return JsonResponse({"connection": conn.pk, "model": model, "fields": fields})
 
 
+def echo_warning(hook: ModelHook) -> str:
+    conn = hook.connection
+    return same_user_warning(mode=hook.echo_suppression, uid=conn.uid, username=conn.username)
+
+
 # --- hooks -----------------------------------------------------------------------------------
 @admin.register(ModelHook)
 class ModelHookAdmin(admin.ModelAdmin):
@@ -206,6 +212,7 @@ class ModelHookAdmin(admin.ModelAdmin):
         "last_error",
         "snapshot_count",
         "preview_link",
+        "echo_note",
     )
     actions = ("poll_now", "backfill", "reset_baseline")
 
@@ -270,6 +277,20 @@ class ModelHookAdmin(admin.ModelAdmin):
             RecordSnapshot.objects.filter(hook=obj).delete()
             obj.baseline_done, obj.cursor, obj.last_reconcile_at = False, None, None
         super().save_model(request, obj, form, change)
+        if warning := echo_warning(obj):
+            self.message_user(request, warning, messages.WARNING)
+
+    @admin.display(description="Echo suppression note")
+    def echo_note(self, obj: ModelHook) -> str:
+        return (echo_warning(obj) or "-") if obj.pk else "-"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        hook = self.get_object(request, object_id)
+        if request.method == "GET" and hook is not None and (warning := echo_warning(hook)):
+            self.message_user(request, warning, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view

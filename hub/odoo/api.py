@@ -148,7 +148,7 @@ class ModelHookSerializer(serializers.ModelSerializer):
             "events",
             "domain",
             "tracked_fields",
-            "ignore_own_writes",
+            "echo_suppression",
             "active",
             "cursor",
             "baseline_done",

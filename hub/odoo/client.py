@@ -30,7 +30,8 @@ from hub.odoo.transports.xmlrpc import XmlRpcTransport, fault_error
 from hub.odoo.wire import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
-    from hub.models import OdooConnection
+    from hub.odoo.echo import Recorder
+    from hub.odoo.models import OdooConnection
 
 READ_CHUNK = 2000  # ids per read call: bounds a message, keeps calls per model at ~1
 DEFAULT_FIELDS_ATTRS = ("string", "type", "relation", "required", "readonly", "store")
@@ -85,11 +86,16 @@ class OdooClient:
         self._timeout, self._max_bytes = float(timeout), max_bytes
         self._transport: Transport | None = None
         self._version_info: dict[str, Any] | None = None
+        # Records every create/write for exact echo suppression (set by for_connection).
+        self.echo: Recorder | None = None
 
     @classmethod
     def for_connection(cls, conn: OdooConnection, *, redetect: bool = False) -> OdooClient:
-        """The client for a connection; `redetect` ignores the stored version (Test connection)."""
-        return cls(
+        """The client for a connection; `redetect` ignores the stored version (Test connection).
+        Its creates and writes are recorded (hub.odoo.echo) so the poller does not echo them."""
+        from hub.odoo.echo import Recorder
+
+        client = cls(
             url=conn.url,
             database=conn.database,
             username=conn.username,
@@ -100,6 +106,8 @@ class OdooClient:
             secret_is_api_key=bool(conn.api_key),
             version="" if redetect else conn.version,
         )
+        client.echo = Recorder(conn.pk)
+        return client
 
     def close(self) -> None:
         if self._transport is not None:
@@ -277,15 +285,33 @@ class OdooClient:
         return {row["id"]: row for row in self.read(model, ids, fields)}
 
     def create(self, model: str, values: dict[str, Any]) -> int:
-        result = self.execute_kw(model, "create", [values])
-        if isinstance(result, list) and len(result) == 1:
-            result = result[0]  # JSON-2 answers a created recordset as its ids
-        if not isinstance(result, int) or isinstance(result, bool):
-            raise OdooBadResponse(f"{model}.create answered {result!r:.100}, not an id")
+        pending = self.echo.before(model, None) if self.echo else []
+        try:
+            result = self.execute_kw(model, "create", [values])
+            if isinstance(result, list) and len(result) == 1:
+                result = result[0]  # JSON-2 answers a created recordset as its ids
+            if not isinstance(result, int) or isinstance(result, bool):
+                raise OdooBadResponse(f"{model}.create answered {result!r:.100}, not an id")
+        except BaseException:
+            if self.echo:
+                self.echo.failed(pending)
+            raise
+        if self.echo:
+            self.echo.after(self, pending, model=model, ids=[result], values=values)
         return result
 
     def write(self, model: str, ids: Iterable[int], values: dict[str, Any]) -> bool:
-        return bool(self.execute_kw(model, "write", [list(ids), values]))
+        ids = list(ids)
+        pending = self.echo.before(model, ids) if self.echo else []
+        try:
+            done = bool(self.execute_kw(model, "write", [ids, values]))
+        except BaseException:
+            if self.echo:
+                self.echo.failed(pending)
+            raise
+        if self.echo:
+            self.echo.after(self, pending, model=model, ids=ids, values=values)
+        return done
 
     def unlink(self, model: str, ids: Iterable[int]) -> bool:
         return bool(self.execute_kw(model, "unlink", [list(ids)]))

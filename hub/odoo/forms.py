@@ -88,7 +88,7 @@ class ModelHookForm(forms.ModelForm):
             "events",
             "domain",
             "tracked_fields",
-            "ignore_own_writes",
+            "echo_suppression",
             "active",
         )
         widgets = {

@@ -59,6 +59,12 @@ class OdooConnection(models.Model):
         return self.api_key or self.password
 
 
+class EchoSuppression(models.TextChoices):
+    EXACT = "exact", "Exact: only the hub's own writes (recorded when it writes)"
+    SAME_USER = "same_user", "Every change by the connection's Odoo user (write_uid)"
+    OFF = "off", "Off: emit every change"
+
+
 class ModelHook(models.Model):
     """`ir.model.hook`: one Odoo model watched on one connection."""
 
@@ -67,8 +73,14 @@ class ModelHook(models.Model):
     events = models.JSONField(default=list, help_text='Codes watched: "create", "write", "unlink".')
     domain = models.TextField(blank=True, help_text="Odoo domain, e.g. [('state','=','sale')]")
     tracked_fields = models.JSONField(default=list, blank=True)
-    ignore_own_writes = models.BooleanField(
-        default=True, help_text="Skip writes made by the connection's own Odoo user (no echo)."
+    echo_suppression = models.CharField(
+        max_length=10,
+        choices=EchoSuppression.choices,
+        default=EchoSuppression.EXACT,
+        help_text=(
+            "Which changes are not emitted: exactly the hub's own writes (default), every "
+            "change by the connection's Odoo user, or none."
+        ),
     )
     active = models.BooleanField(default=True)
     cursor = models.DateTimeField(null=True, blank=True, editable=False)
@@ -107,3 +119,26 @@ class RecordSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hook} #{self.record_id}"
+
+
+class OdooEcho(models.Model):
+    """One write the hub made to Odoo: the poller drops exactly this observation (no echo).
+
+    ``write_date`` is empty while the write is in flight (pending) and ``record_id`` is null
+    while a create has not answered yet; ``values`` are the written fields as read back."""
+
+    connection = models.ForeignKey(OdooConnection, on_delete=models.CASCADE, related_name="+")
+    model = models.CharField(max_length=128)
+    record_id = models.BigIntegerField(null=True, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    write_date = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    suppressed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["connection", "model", "record_id"], name="echo_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.record_id} @ {self.write_date or 'pending'}"

@@ -30,11 +30,13 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from hub.events import NewEvent, record_events
-from hub.models import STANDARD_EVENTS, ModelHook, RecordSnapshot
+from hub.models import ModelHook, RecordSnapshot
 from hub.odoo import scan, state
 from hub.odoo.client import OdooClient
 from hub.odoo.deletes import find_deletes
+from hub.odoo.echo import ECHO, PENDING, classify
 from hub.odoo.fields import ReadPlan, build_plan, cached_describe, comparable, diff, expand, wire
+from hub.odoo.state import watched_codes
 from rules.domain import parse_domain
 from rules.matching import needed_paths
 
@@ -107,11 +109,16 @@ def decide(
     watched: set[str],
     baseline: bool,
     window_start: str | None,
+    echo: str | None = None,
 ) -> Decision:
     if snap is not None and unchanged(snap, row):
         return Decision()  # the overlap re-read a record we already know: nothing at all
     if baseline:
         return Decision(store=True)
+    if echo == PENDING:
+        return Decision()  # the hub is writing it right now: look again on the next poll
+    if echo == ECHO:
+        return Decision(store=True)  # exactly what the hub wrote (hub.odoo.echo): no echo
     user = user_of(row)
     if ignore_own and own_uid and user and user["id"] == own_uid:
         return Decision(store=True)  # the hub's own write (e.g. an inbound upsert): no echo
@@ -205,10 +212,6 @@ class PollResult:
         return f"{head}; {self.seen} records read, {self.deleted} deletions found"
 
 
-def watched_codes(hook: ModelHook) -> set[str]:
-    return set(hook.events or STANDARD_EVENTS)
-
-
 def plan_for(hook: ModelHook, client: OdooClient) -> ReadPlan:
     describe = cached_describe(hook.connection_id, client)
     needed = needed_paths(model=hook.model, connection_id=hook.connection_id)
@@ -300,16 +303,29 @@ def commit_page(
     stored: dict[int, Snap] = {}
     events: list[NewEvent] = []
     watched = watched_codes(hook)
+    # Echo suppression (issue 12 item 2, hub.odoo.echo): the hub's own writes, exactly.
+    echoes = (
+        classify(
+            connection_id=hook.connection_id,
+            model=hook.model,
+            rows=rows,
+            snaps=snaps,
+            tracked=plan.tracked,
+        )
+        if hook.echo_suppression == "exact" and not baseline
+        else {}
+    )
     for row in rows:
         decision = decide(
             row,
             snaps.get(row["id"]),
             plan=plan,
             own_uid=own_uid,
-            ignore_own=hook.ignore_own_writes,
+            ignore_own=hook.echo_suppression == "same_user",
             watched=watched,
             baseline=baseline,
             window_start=window_start,
+            echo=echoes.get(row["id"]),
         )
         if decision.store:
             snaps[row["id"]] = stored[row["id"]] = Snap(row.get("write_date") or "", row)

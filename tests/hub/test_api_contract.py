@@ -31,7 +31,7 @@ CONNECTION = (
 )  # fmt: skip
 HOOK = (
     {
-        "id", "connection", "model", "events", "domain", "tracked_fields", "ignore_own_writes",
+        "id", "connection", "model", "events", "domain", "tracked_fields", "echo_suppression",
         "active", "cursor", "last_poll_at", "last_error",
     },
     set(),

@@ -90,7 +90,7 @@ def test_upsert_writes_as_the_hubs_own_odoo_user_so_the_poller_can_ignore_its_ec
     source = make_source(handler="odoo_upsert", handler_config=UPSERT, connection=odoo_conn)
     row = _row(deliver(source, _customer("echo@example.com", "Echo")))
     record = fake_odoo.record("res.partner", row.result["id"])
-    # ModelHook.ignore_own_writes skips changes whose write_uid is the connection's user.
+    # echo_suppression="same_user" skips changes whose write_uid is the connection's user.
     assert record["write_uid"][0] == HUB_UID
 
 

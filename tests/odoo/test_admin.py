@@ -167,7 +167,7 @@ def test_a_hook_is_added_with_events_tracked_fields_and_the_picker(admin_client,
             "events": ["create", "write"],
             "domain": "[('is_company', '=', True)]",
             "tracked_fields": "email, name",
-            "ignore_own_writes": "on",
+            "echo_suppression": "exact",
             "active": "on",
         },
     )

@@ -111,7 +111,7 @@ def test_hooks_crud_with_validation(api, odoo_conn):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["events"] == ["write", "unlink"] and body["tracked_fields"] == ["email", "phone"]
-    assert body["cursor"] is None and body["ignore_own_writes"] is True
+    assert body["cursor"] is None and body["echo_suppression"] == "exact"
     bad = api.post(
         "/api/hooks/",
         {

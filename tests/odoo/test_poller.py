@@ -6,6 +6,7 @@ import pytest
 
 from hub.models import EventHistory, ModelHook, RecordSnapshot
 from hub.odoo import services
+from hub.odoo.client import OdooClient
 from tests.fakes.odoo import ADMIN_UID, HUB_UID
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,8 @@ def test_a_scripted_sequence_yields_every_change_exactly_once(odoo_conn, fake_od
     assert poll(odoo_conn) == [], "a write to an untracked field emits nothing"
 
     fake_odoo.tick(1)
-    fake_odoo.write("res.partner", p1, {"email": "hub@example.com"}, uid=HUB_UID)
+    with OdooClient.for_connection(odoo_conn) as client:
+        client.write("res.partner", [p1], {"email": "hub@example.com"})
     assert poll(odoo_conn) == [], "the hub's own writes do not echo"
     fake_odoo.tick(1)
     fake_odoo.write("res.partner", p1, {"email": "user@example.com"}, uid=ADMIN_UID)
