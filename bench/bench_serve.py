@@ -40,12 +40,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 32
 WORKERS = 2
 ROUNDS = 3
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1500"))  # per side and round
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "1000"))  # per side and round
 WARMUP = 200
 TARGETS = {"inbound": (0.6, 50.0), "emit": (0.5, None)}  # ratio to bare, p99 ms
 INBOUND_BODY = json.dumps({"type": "order.paid", "order": {"id": 17, "total": 120.5}}).encode()
@@ -59,6 +63,8 @@ class Side:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds of the server side (gunicorn, PostgreSQL backends)
+    cpu_db: float = 0.0  # of which PostgreSQL backends
 
     def line(self) -> str:
         lat = sorted(self.latencies)
@@ -66,12 +72,18 @@ class Side:
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000
         return (
             f"{self.name:24} {self.rps:8.1f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
+            f"   server CPU {self.cpu_ms:5.2f} ms/req"
+            f" (database {self.cpu_db / len(self.latencies) * 1000:4.2f})"
             f"   statuses {dict(sorted(self.statuses.items()))}"
         )
 
     @property
     def rps(self) -> float:
         return len(self.latencies) / self.seconds
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu / len(self.latencies) * 1000
 
     @property
     def p99(self) -> float:
@@ -92,7 +104,7 @@ def _postgres_base() -> str:
     return "postgres://postgres@127.0.0.1:5432/postgres"
 
 
-def _admin(base: str) -> object | None:
+def _admin(base: str) -> psycopg2.extensions.connection | None:
     """An autocommit connection to the server's maintenance database, or None if unreachable."""
     import psycopg2
 
@@ -113,8 +125,9 @@ def _admin(base: str) -> object | None:
 
 
 @contextlib.contextmanager
-def throwaway_database() -> Iterator[tuple[str, str]]:
-    """(DATABASE_URL, description) of a new empty database, dropped on exit."""
+def throwaway_database() -> Iterator[tuple[str, str, Callable[[], list[int]]]]:
+    """(DATABASE_URL, description, its server processes) of a new empty database, dropped on
+    exit. The processes are PostgreSQL's backends serving it (none for SQLite)."""
     base = _postgres_base()
     admin = _admin(base)
     if admin is None:
@@ -122,6 +135,7 @@ def throwaway_database() -> Iterator[tuple[str, str]]:
             yield (
                 f"sqlite:///{tmp}/hub.sqlite3",
                 f"SQLite file (no PostgreSQL reachable at {urllib.parse.urlsplit(base).netloc})",
+                list,
             )
         return
     name = f"hub_bench_{os.getpid()}_{secrets.token_hex(3)}"
@@ -129,8 +143,14 @@ def throwaway_database() -> Iterator[tuple[str, str]]:
         cursor.execute(f'CREATE DATABASE "{name}"')
     parts = urllib.parse.urlsplit(base)
     url = urllib.parse.urlunsplit(parts._replace(path=f"/{name}", query=""))
+
+    def backends() -> list[int]:
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])
+            return [pid for (pid,) in cursor.fetchall()]
+
     try:
-        yield url, f"PostgreSQL (throw-away database {name})"
+        yield url, f"PostgreSQL (throw-away database {name})", backends
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -172,7 +192,8 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int) -> Iterator[list[str]]:
+def gunicorn(env: dict[str, str], port: int) -> Iterator[tuple[list[str], int]]:
+    """gunicorn as the web role runs it: (its argv, the master's pid)."""
     from django.conf import settings
 
     from hub.ops.processes import web_role
@@ -186,7 +207,7 @@ def gunicorn(env: dict[str, str], port: int) -> Iterator[list[str]]:
     )
     try:
         _wait_ready(port, proc, log)
-        yield argv
+        yield argv, proc.pid
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGTERM)
@@ -217,7 +238,36 @@ def _wait_ready(port: int, proc: subprocess.Popen, log: object) -> None:
 # --- senders ----------------------------------------------------------------------------------
 
 
-def _drive(port: int, side: Side, count: int, *, record: bool) -> None:
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc; 0 elsewhere)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _drive(
+    port: int,
+    side: Side,
+    count: int,
+    *,
+    record: bool,
+    web: Callable[[], list[int]] = list,
+    database: Callable[[], list[int]] = list,
+) -> None:
     """CLIENTS threads send `count` requests in all, one connection per request."""
     batch = side.requests(count)
     lock = threading.Lock()
@@ -247,6 +297,8 @@ def _drive(port: int, side: Side, count: int, *, record: bool) -> None:
                 latencies.append(elapsed)
                 statuses[status] = statuses.get(status, 0) + 1
 
+    web_pids, db_pids = web(), database()
+    web_before, db_before = _cpu_seconds(web_pids), _cpu_seconds(db_pids)
     began = time.perf_counter()
     threads = [threading.Thread(target=sender) for _ in range(CLIENTS)]
     for t in threads:
@@ -254,9 +306,14 @@ def _drive(port: int, side: Side, count: int, *, record: bool) -> None:
     for t in threads:
         t.join(timeout=300)
     took = time.perf_counter() - began
+    # Processes that appeared meanwhile (a new database connection) count from their start.
+    db_cpu = _cpu_seconds(list(set(database()) | set(db_pids))) - db_before
+    cpu = _cpu_seconds(list(set(web()) | set(web_pids))) - web_before + db_cpu
     if record:
         side.latencies += latencies
         side.seconds += took
+        side.cpu += cpu
+        side.cpu_db += db_cpu
         for status, n in statuses.items():
             side.statuses[status] = side.statuses.get(status, 0) + n
 
@@ -316,7 +373,7 @@ def _emit(token: str) -> Callable[[int], list[tuple[bytes, dict[str, str]]]]:
 
 def main() -> None:
     broker = "Redis" if os.environ.get("REDIS_URL") else "ORM"
-    with throwaway_database() as (database_url, described):
+    with throwaway_database() as (database_url, described, backends):
         env = _env(database_url)
         _manage(env, "manage.py", "migrate", "--noinput", "-v", "0")
         seeded = json.loads(_manage(env, "-m", "bench.serve_seed", "seed").strip().splitlines()[-1])
@@ -327,12 +384,16 @@ def main() -> None:
             Side("emit (202)", "/api/emit/", _emit(seeded["token"])),
         ]
         try:
-            with gunicorn(env, port) as argv:
+            with gunicorn(env, port) as (argv, master):
+
+                def web() -> list[int]:
+                    return [master, *_children(master)]
+
                 for side in sides:
-                    _drive(port, side, WARMUP, record=False)
+                    _drive(port, side, WARMUP, record=False, web=web, database=backends)
                 for _ in range(ROUNDS):
                     for side in sides:
-                        _drive(port, side, REQUESTS, record=True)
+                        _drive(port, side, REQUESTS, record=True, web=web, database=backends)
         finally:
             if broker == "Redis":
                 _manage(env, "-m", "bench.serve_seed", "purge")
@@ -354,4 +415,10 @@ def _report(sides: list[Side], described: str, broker: str, argv: list[str]) -> 
         want_ratio, want_p99 = TARGETS[key]
         ok = ratio >= want_ratio and (want_p99 is None or side.p99 <= want_p99)
         target = f">= {want_ratio}x" + (f", p99 <= {want_p99:g} ms" if want_p99 else "")
-        print(f"ratio {key}/bare: {ratio:.2f} (target {target}: {'met' if ok else 'NOT met'})")
+        print(
+            f"ratio {key}/bare: {ratio:.2f} (target {target}: {'met' if ok else 'NOT met'}); "
+            f"server CPU per request {key}/bare: {side.cpu_ms / bare.cpu_ms:.1f}x"
+        )
+    # Every process shares the machine: the senders, gunicorn, PostgreSQL and anything else.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} CPUs, load average {load} (busy machines compress ratios)")
