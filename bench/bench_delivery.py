@@ -2,8 +2,9 @@
 
 Hub side: ``hub.events.record_events`` in batches, through the real code path: the transaction
 writes the events and their pending logs, ``on_commit`` queues ``delivery.tasks.deliver`` with
-up to 50 log ids per task, and the task claims, builds headers, signs, sends through
-``hub.lib.http`` and commits each attempt's log. The queue is django-q2 in sync mode (the bench
+up to 50 log ids per task, and the task's lane sender claims them, builds headers, signs, sends
+them concurrently through ``hub.lib.http_async`` and records each group of results in one
+transaction. The queue is django-q2 in sync mode (the bench
 runner uses tests.settings), so each task runs in-process in the committing thread, with the
 queue's own overhead (task packing, Task row saved). Baseline: a ``requests.Session`` loop of
 N POSTs of a similar body to the same loopback receiver, in the same run.

@@ -42,7 +42,7 @@ from hub.models import EventHistory
 
 logger = logging.getLogger(__name__)
 
-PUMP_BUDGET = 60.0  # seconds a pump keeps claiming; then it finishes what it holds and returns
+PUMP_BUDGET = 45.0  # s of claiming; + the longest attempt (2 x 120 s) fits the 300-s task timeout
 RULES_TTL = 1.0  # seconds a sender reuses the list of lanes with work before looking again
 POLL = 0.2  # seconds between claims while other senders hold a lane's slots
 CLOSE_WAIT = 2.0  # seconds to close pooled connections at exit
@@ -178,9 +178,12 @@ class _Pump:
         if room <= 0:
             return 0, None
         claim = self._claim_once(room)
-        if not claim.ids and self.follow and self.scope is not None:
-            self.scope, self.rules = None, None  # our ids are done or taken: help with the rest
-            claim = self._claim_once(room)
+        if self.follow and self.scope is not None:
+            # Our own ids were claimed now or are someone else's: from here on, help with
+            # everything pending (one full look at the lanes, not one per id-scoped round).
+            self.scope, self.rules = None, None
+            if not claim.ids:
+                claim = self._claim_once(room)
         self._start(claim.ids)
         return len(claim.ids), claim.wait
 
