@@ -23,9 +23,15 @@ class HubConfig(AppConfig):
         from django.urls import reverse_lazy
 
         from hub import checks  # noqa: F401
+        from hub.odoo.drift import rule_problems
+        from rules.problems import register
+
+        # Schema drift on rules: rules sits below the connector and cannot ask Odoo itself.
+        register(rule_problems)
 
         # The admin's "View site" link: the hub's own page is the dashboard (/ has no page).
-        admin.site.site_url = reverse_lazy("dashboard:index")
+        # A lazy str (the URLconf is not loaded in ready()); Django renders it like a str.
+        admin.site.site_url = reverse_lazy("dashboard:index")  # type: ignore[assignment]
         # The app sidebar takes 300 px of every page: on a 1,366 px screen the lists and the
         # rule form need them (navigation stays in the breadcrumbs and on the index).
         admin.site.enable_nav_sidebar = False

@@ -96,8 +96,17 @@ class EncryptedJSONField(models.TextField):
         # dumpdata writes the plaintext, like EncryptedTextField (the value, not the column).
         return json.dumps(self.value_from_object(obj), ensure_ascii=False)
 
-    def formfield(self, **kwargs: Any) -> Any:
-        return super().formfield(**{"form_class": forms.JSONField, **kwargs})
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        return super().formfield(
+            form_class=form_class or forms.JSONField,
+            choices_form_class=choices_form_class,
+            **kwargs,
+        )
 
 
 def generate_signing_secret() -> str:

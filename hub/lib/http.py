@@ -21,6 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
@@ -130,7 +131,7 @@ def resolve_public(host: str, port: int) -> list[tuple]:
     """getaddrinfo, refusing the whole host when any of its addresses is not public."""
     infos = socket.getaddrinfo(_lookup_name(host), port, type=socket.SOCK_STREAM)
     for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         reason = refusal_reason(ip)
         if reason:
             raise TargetRefused(
@@ -140,29 +141,35 @@ def resolve_public(host: str, port: int) -> list[tuple]:
     return infos
 
 
-class _GuardedMixin:
+# The mixin is only ever combined with urllib3's HTTPConnection: the type checker sees it as one.
+if TYPE_CHECKING:
+    _MixinBase = HTTPConnection
+else:
+    _MixinBase = object
+
+
+class _GuardedMixin(_MixinBase):
     """urllib3 connection that connects only to the addresses the guard checked (no re-resolve)."""
 
     def _new_conn(self) -> socket.socket:
         try:
-            infos = resolve_public(self._dns_host, self.port)  # type: ignore[attr-defined]
+            infos = resolve_public(self._dns_host, self.port)
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[attr-defined]
+            raise NameResolutionError(self.host, self, exc) from exc
         last: OSError | None = None
         for family, kind, proto, _name, sockaddr in infos:
             sock = socket.socket(family, kind, proto)
             try:
-                for opt in self.socket_options or ():  # type: ignore[attr-defined]
+                for opt in self.socket_options or ():
                     sock.setsockopt(*opt)
-                sock.settimeout(self.timeout)  # type: ignore[attr-defined]
-                if self.source_address:  # type: ignore[attr-defined]
-                    sock.bind(self.source_address)  # type: ignore[attr-defined]
+                sock.settimeout(self.timeout)
+                if self.source_address:
+                    sock.bind(self.source_address)
                 sock.connect(sockaddr)
                 return sock
             except TimeoutError as exc:
                 sock.close()
-                host = self.host  # type: ignore[attr-defined]
-                raise ConnectTimeoutError(self, f"connect to {host} timed out") from exc
+                raise ConnectTimeoutError(self, f"connect to {self.host} timed out") from exc
             except OSError as exc:
                 sock.close()
                 last = exc
@@ -186,7 +193,7 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
 
 
 class _GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {
             "http": _GuardedHTTPPool,

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
 from hub.lib.formfields import NAME_LIST_HELP, NameListField
 from hub.models import STANDARD_EVENTS, ModelHook, OdooConnection
 from rules.domain import DomainError, parse_domain
+
+if TYPE_CHECKING:
+    from rules.models import WebhookRule
 
 SECRET_FIELDS = ("password", "api_key")
 
@@ -47,7 +50,8 @@ class OdooConnectionForm(forms.ModelForm):
         self.fields["protocol"].required = False  # blank: automatic, as before the field existed
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in SECRET_FIELDS:
             if not cleaned.get(name):
                 cleaned[name] = getattr(self.instance, name)  # blank keeps the stored value
@@ -121,7 +125,7 @@ class ModelHookForm(forms.ModelForm):
 
 
 class PreviewForm(forms.Form):
-    rule = forms.ModelChoiceField(queryset=None)
+    rule: forms.ModelChoiceField[WebhookRule] = forms.ModelChoiceField(queryset=None)
     record_id = forms.IntegerField(min_value=1, label="Record id")
     event = forms.ChoiceField(choices=[(c, c) for c in STANDARD_EVENTS], initial="write")
 
@@ -129,4 +133,6 @@ class PreviewForm(forms.Form):
         from rules.models import WebhookRule
 
         super().__init__(*args, **kwargs)
-        self.fields["rule"].queryset = WebhookRule.objects.filter(model=model)
+        rule_field = self.fields["rule"]
+        assert isinstance(rule_field, forms.ModelChoiceField)
+        rule_field.queryset = WebhookRule.objects.filter(model=model)

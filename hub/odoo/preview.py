@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.utils import timezone
+
 from hub.models import EventHistory, ModelHook, RecordSnapshot
 from hub.odoo.client import OdooClient
 from hub.odoo.fields import build_plan, cached_describe, diff, expand
@@ -58,7 +60,7 @@ def preview_record(
         user=user_of(row),
         data=row,
         changes=changes or None,
-        occurred_at=from_odoo(row["write_date"]) if row.get("write_date") else None,
+        occurred_at=from_odoo(row["write_date"]) if row.get("write_date") else timezone.now(),
     )
     request = preview(event=event, planned=plan_one(rule=rule, event=event))
     request["event"] = {

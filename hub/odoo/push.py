@@ -14,6 +14,7 @@ import inspect
 import logging
 import re
 import xmlrpc.client
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -111,7 +112,7 @@ def _apply(
     conn: OdooConnection,
     model: str,
     code: str,
-    items: list[tuple[int, dict, dict | None, Any]],
+    items: Sequence[tuple[int, dict, dict | None, Any]],
     *,
     tracked: list[str] | None = None,
 ) -> list[str]:
@@ -235,7 +236,7 @@ def version() -> dict[str, Any]:
     }
 
 
-METHODS = {"version": version, "push": push, "push_ids": push_ids}
+METHODS: dict[str, Callable[..., Any]] = {"version": version, "push": push, "push_ids": push_ids}
 
 
 # --- the view ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip as gzip_module
 import http.client
 import xmlrpc.client
-from typing import Any, BinaryIO
+from typing import Any
 
 from defusedxml.xmlrpc import DefusedExpatParser, DefusedGzipDecodedResponse
 
@@ -27,7 +27,7 @@ def parser() -> tuple[DefusedExpatParser, xmlrpc.client.Unmarshaller]:
 
 
 def read_message(
-    stream: BinaryIO, *, gzip: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+    stream: http.client.HTTPResponse, *, gzip: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Any:
     """Parse a response stream; a Fault in it is raised as xmlrpc.client.Fault.
 

@@ -74,8 +74,9 @@ class HubTransport(xmlrpc.client.Transport):
 
     def make_connection(self, host: Any) -> http.client.HTTPConnection:
         # The stdlib keeps one connection per transport and reuses it (HTTP/1.1 keep-alive).
-        if self._connection and host == self._connection[0]:
-            return self._connection[1]
+        cached_host, cached = self._connection
+        if cached is not None and host == cached_host:
+            return cached
         chost, self._extra_headers, _x509 = self.get_host_info(host)
         if self.https:
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
