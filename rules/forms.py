@@ -56,8 +56,9 @@ class WebhookRuleAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "headers" in self.fields:
-            self.fields["headers"].encoder = PrettyJSONEncoder
+        headers = self.fields.get("headers")
+        if isinstance(headers, forms.JSONField):
+            headers.encoder = PrettyJSONEncoder
         if "max_retries" in self.fields:  # the API keeps the name max_retries
             attempts = self.fields["max_retries"]
             attempts.label = "Max attempts"
@@ -97,7 +98,8 @@ class WebhookRuleAdminForm(forms.ModelForm):
         return typed.strip() if name == "secret" else typed
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         self.generated_secret = self.instance.pk is None and not self._keep("secret")
         forget = cleaned.get("clear_credentials")
         for name in WRITE_ONLY_FIELDS:

@@ -54,7 +54,7 @@ def _condition_holds(rule: WebhookRule, data: dict[str, Any]) -> bool:
 def _triggered(rule: WebhookRule, event_code: str, changes: dict[str, Any] | None) -> bool:
     if event_code != "write" or not rule.trigger_fields:
         return True
-    return bool(changes) and any(f in changes for f in rule.trigger_fields)
+    return changes is not None and any(f in changes for f in rule.trigger_fields)
 
 
 def matching_rules(

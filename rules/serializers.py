@@ -12,6 +12,7 @@ from rest_framework import serializers
 from hub.crypto import generate_signing_secret, split_secrets
 from hub.lib.redaction import MASK, MaskedValueError, mask_headers, restore_masked
 from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.problems import problems_for
 from rules.validators import validate_headers as check_headers
 from rules.validators import validate_odoo_model
 
@@ -87,6 +88,9 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
     has_auth_password = serializers.SerializerMethodField()
     has_auth_token = serializers.SerializerMethodField()
     has_api_key = serializers.SerializerMethodField()
+    problems = serializers.SerializerMethodField(
+        help_text="Read-only: fields this rule names that Odoo no longer has (schema drift)."
+    )
 
     class Meta:
         model = WebhookRule
@@ -97,7 +101,7 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
             "active", "test_mode", "dispatch_mode", "timeout", "max_retries",
             "retry_initial_delay", "retry_multiplier", "retry_max_interval", "ordered",
             "payload_fields", "deactivated_reason",
-            "has_secret", "has_auth_password", "has_auth_token", "has_api_key",
+            "has_secret", "has_auth_password", "has_auth_token", "has_api_key", "problems",
         )  # fmt: skip
         read_only_fields = ("deactivated_reason",)
         extra_kwargs = {
@@ -109,6 +113,9 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
                 "help_text": "whsec_ secret(s), space separated; generated when omitted.",
             },
         }
+
+    def get_problems(self, rule: WebhookRule) -> list[str]:
+        return problems_for(rule)
 
     def get_has_secret(self, rule: WebhookRule) -> bool:
         return bool(split_secrets(rule.secret))
@@ -131,7 +138,7 @@ class WebhookRuleSerializer(serializers.ModelSerializer):
 
     def validate_payload_fields(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         included = [f for f in value if f.get("include", True)]
-        keys = [f.get("payload_key") or f.get("source_path") for f in included]
+        keys = [f.get("payload_key") or f.get("source_path") or "" for f in included]
         duplicates = sorted({k for k in keys if keys.count(k) > 1})
         if duplicates:
             raise serializers.ValidationError(
@@ -206,7 +213,8 @@ class EmitSerializer(serializers.Serializer):
     record_id = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2**63 - 1
     )
-    data = serializers.DictField(required=False, default=dict)
+    # A declared field: DRF's metaclass takes it out of the class, so `.data` stays the property.
+    data = serializers.DictField(required=False, default=dict)  # type: ignore[assignment]
     changes = serializers.DictField(child=ChangeSerializer(), required=False, allow_null=True)
     user = UserSerializer(required=False, allow_null=True)
 
