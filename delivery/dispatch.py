@@ -24,7 +24,14 @@ from delivery.models import LogStatus, WebhookLog, new_delivery_id
 from hub.models import EventHistory
 from rules.models import DispatchMode, WebhookRule
 
-URL_MAX = WebhookLog._meta.get_field("url").max_length
+
+def _url_limit() -> int:
+    limit = WebhookLog._meta.get_field("url").max_length
+    assert limit is not None  # a CharField: its column's limit
+    return limit
+
+
+URL_MAX = _url_limit()
 
 
 class PlannedDelivery(Protocol):
@@ -78,6 +85,10 @@ def new_log(*, event: EventHistory, planned: PlannedDelivery) -> WebhookLog:
     return log
 
 
+def _sent_inline(log: WebhookLog) -> bool:
+    return log.rule is not None and log.rule.dispatch_mode == DispatchMode.SYNC
+
+
 def create_deliveries(
     planned: Sequence[tuple[EventHistory, Sequence[PlannedDelivery]]],
 ) -> list[WebhookLog]:
@@ -85,12 +96,14 @@ def create_deliveries(
     logs = WebhookLog.objects.bulk_create(
         [new_log(event=event, planned=p) for event, deliveries in planned for p in deliveries]
     )
-    failed_events = [log.event_id for log in logs if log.status == LogStatus.FAILED]
+    failed_events = [
+        log.event_id for log in logs if log.status == LogStatus.FAILED and log.event_id is not None
+    ]
     for event_id in failed_events:
         EventHistory.objects.filter(pk=event_id).update(failure_count=F("failure_count") + 1)
     pending = [log for log in logs if log.status == LogStatus.PENDING]
-    sync_ids = [log.pk for log in pending if log.rule.dispatch_mode == DispatchMode.SYNC]
-    async_ids = [log.pk for log in pending if log.rule.dispatch_mode != DispatchMode.SYNC]
+    sync_ids = [log.pk for log in pending if _sent_inline(log)]
+    async_ids = [log.pk for log in pending if not _sent_inline(log)]
     if sync_ids:
         _send_on_commit(sync_ids)
     queue.enqueue_on_commit(async_ids)  # never raises: a broker outage is the sweep's job

@@ -13,6 +13,7 @@ lease time, so no two senders ever hold the same attempt.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,7 +127,7 @@ def _discover(
     return rules, orphans
 
 
-def _orphans(base: QuerySet[WebhookLog], gone: set[int | None], limit: int) -> list[int]:
+def _orphans(base: QuerySet[WebhookLog], gone: AbstractSet[int | None], limit: int) -> list[int]:
     """Logs whose rule was deleted or switched off: claimed without limits, to be failed."""
     if not gone:
         return []
@@ -184,7 +185,7 @@ def _take(
 # --- results: the breaker and Retry-After ---------------------------------------------------
 
 
-def retry_after_seconds(result: HttpResult) -> int | None:
+def retry_after_seconds(result: HttpResult) -> float | None:
     """Seconds a 429 / 503 asked us to wait (Retry-After), None when it did not ask."""
     from delivery.backoff import parse_retry_after
 
@@ -252,7 +253,7 @@ def _open(lane: Lane, now: datetime) -> None:
     lane.breaker_trips += 1
 
 
-def slow_down(lane: Lane, seconds: int, now: datetime, *, cap: int | None) -> None:
+def slow_down(lane: Lane, seconds: float, now: datetime, *, cap: int | None) -> None:
     """A Retry-After: this lane sends nothing until then (capped by the rule's max interval)."""
     until = now + timedelta(seconds=min(max(seconds, 1), cap or BREAKER_MAX_COOLDOWN))
     if lane.slow_until is None or lane.slow_until < until:

@@ -79,7 +79,7 @@ def cleanup_logs(
     condition = deletable_logs(now=now)
     if condition is None:
         return "log retention disabled (HUB_LOG_RETENTION_DAYS and HUB_FAILED_... are 0)"
-    counts = {LogStatus.SUCCESS: 0, LogStatus.TEST: 0, LogStatus.FAILED: 0}
+    counts: dict[str, int] = {LogStatus.SUCCESS: 0, LogStatus.TEST: 0, LogStatus.FAILED: 0}
     batches = 0
     while batches < max_batches:
         batch = list(
@@ -150,7 +150,7 @@ def newly_exhausted(*, since: datetime, until: datetime) -> tuple[int, list[Dead
             attempts=retry.attempts,
             last_status=retry.last_status,
             last_error=retry.last_error[:ERROR_CHARS],
-            exhausted_at=retry.exhausted_at,
+            exhausted_at=retry.exhausted_at or until,  # never None: the filter bounds it
             admin_url=_absolute_admin_url("admin:delivery_webhookretry_change", retry.pk),
         )
         for retry in qs.select_related("rule", "event").order_by("exhausted_at", "id")[

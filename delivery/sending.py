@@ -53,6 +53,7 @@ def _ours(ids: list[int], token: str) -> QuerySet[WebhookLog]:
 def send_log(log: WebhookLog) -> tuple[HttpResult, dict[str, str]]:
     """One synchronous HTTP attempt for `log` (its rule loaded); the result and stored headers."""
     rule = log.rule
+    assert rule is not None  # logs of a deleted rule are failed, never sent
     request = compose(
         rule=rule,
         method=log.http_method,
