@@ -106,7 +106,7 @@ def breakdown(
         acc[1] += row.failed
         acc[2] += row.duration_sum_ms
         acc[3] += row.duration_count
-    items = [
+    items: list[dict[str, Any]] = [
         {
             name: value,
             "total": success + failed,

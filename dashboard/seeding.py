@@ -32,11 +32,12 @@ INBOUND_STATES = (
 def backdating(model: type[models.Model], field_name: str) -> Iterator[None]:
     """Let bulk_create keep explicit values of an auto_now_add field (seeding only)."""
     field = model._meta.get_field(field_name)
-    field.auto_now_add = False  # type: ignore[attr-defined]
+    assert isinstance(field, models.DateField), f"{field_name} is not a date field"
+    field.auto_now_add = False
     try:
         yield
     finally:
-        field.auto_now_add = True  # type: ignore[attr-defined]
+        field.auto_now_add = True
 
 
 def seed_rules(*, count: int) -> list[WebhookRule]:

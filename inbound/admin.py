@@ -112,7 +112,9 @@ class InboundSourceAdmin(admin.ModelAdmin):
         ("Audit", {"fields": ["created_at", "updated_at"]}),
     ]
 
-    def get_fieldsets(self, request: HttpRequest, obj: InboundSource | None = None) -> list:
+    def get_fieldsets(
+        self, request: HttpRequest, obj: InboundSource | None = None
+    ) -> list[Any] | tuple[Any, ...]:
         fieldsets = super().get_fieldsets(request, obj)
         if self.has_change_permission(request, obj):
             return fieldsets
@@ -192,13 +194,12 @@ class IncomingWebhookAdmin(admin.ModelAdmin):
     search_fields = ["idempotency_key", "error"]
     list_select_related = ["source"]
     actions = ["reprocess_selected"]
-    fields = [
+    fields = readonly_fields = (
         "source", "received_at", "remote_addr", "verification_status", "state",
         "response_status", "idempotency_key", "duplicate_of", "attempts", "next_retry_at",
         "processed_at", "error", "pretty_result", "pretty_headers", "pretty_body",
         "body_truncated",
-    ]  # fmt: skip
-    readonly_fields = fields
+    )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -70,9 +70,11 @@ def validate_source(source: InboundSource) -> None:
 class SourceChecksForm(forms.ModelForm):
     """A ModelForm of ``InboundSource`` that runs the source checks after the model's own."""
 
+    # Django's private hook after the model's own validation (not in django-stubs); its
+    # _update_errors files each message under its field, as the model's errors are.
     def _post_clean(self) -> None:
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
         try:
             validate_source(self.instance)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._update_errors(exc)  # type: ignore[attr-defined]
