@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import statistics
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.http import HttpRequest, HttpResponse
@@ -41,19 +43,22 @@ class _Quiet(WSGIRequestHandler):
         pass
 
 
+_Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's: a TCP or a UDP request
+
+
 class _PoolServer(WSGIServer):
     """A fixed pool of worker threads (like gunicorn's gthread), so each keeps its database
     connection between requests instead of opening one per request."""
 
-    def __init__(self, *args: object, workers: int = CLIENTS, **kw: object) -> None:
+    def __init__(self, *args: Any, workers: int = CLIENTS, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.workers = workers
         self.pool = ThreadPoolExecutor(max_workers=workers)
 
-    def process_request(self, request: object, client_address: object) -> None:
+    def process_request(self, request: _Request, client_address: Any) -> None:
         self.pool.submit(self._work, request, client_address)
 
-    def _work(self, request: object, client_address: object) -> None:
+    def _work(self, request: _Request, client_address: Any) -> None:
         try:
             self.finish_request(request, client_address)
         except Exception:  # noqa: BLE001 - like socketserver: report, keep serving

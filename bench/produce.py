@@ -54,7 +54,9 @@ def emit(rate: float, seconds: float, url: str, token: str, model: str) -> None:
     def post(i: int) -> None:
         conn = getattr(local, "conn", None)
         if conn is None:
-            conn = local.conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+            conn = local.conn = http.client.HTTPConnection(
+                target.hostname or "127.0.0.1", target.port, timeout=30
+            )
         body = json.dumps({"model": model, "event": "write", "record_id": i, "data": {"id": i}})
         headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
         try:

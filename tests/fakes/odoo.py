@@ -22,7 +22,7 @@ import contextlib
 import json
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from socketserver import ThreadingMixIn
@@ -37,7 +37,7 @@ from tests.fakes.odoo_store import OdooFault, Store, parse_dt, server_error
 DB = "odoo_test"
 ADMIN_UID, HUB_UID = 2, 6
 HUB_LOGIN, HUB_PASSWORD, HUB_API_KEY = "hub", "hub-pass", "hub-api-key-0123456789"
-USERS = {
+USERS: dict[int, dict[str, Any]] = {
     1: {"name": "OdooBot", "login": "__system__", "password": None, "api_keys": []},
     ADMIN_UID: {"name": "Mitchell Admin", "login": "admin", "password": "admin", "api_keys": []},
     HUB_UID: {
@@ -69,7 +69,7 @@ class _Dispatcher(SimpleXMLRPCDispatcher):
         super().__init__(allow_none=False, encoding="utf-8", use_builtin_types=False)
         self.fake, self.service = fake, service
 
-    def _dispatch(self, method: str, params: tuple) -> Any:
+    def _dispatch(self, method: str, params: Iterable[Any]) -> Any:
         try:
             return self.fake.dispatch(self.service, method, list(params))
         except OdooFault as exc:
@@ -77,6 +77,7 @@ class _Dispatcher(SimpleXMLRPCDispatcher):
 
 
 class _Handler(SimpleXMLRPCRequestHandler):
+    server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, like Odoo's werkzeug server
     rpc_paths = ("/xmlrpc/2/common", "/xmlrpc/2/object")
 
@@ -188,11 +189,17 @@ def _json2_error(exc: OdooFault) -> tuple[int, dict[str, Any]]:
         status = {1: 500, 2: 422, 3: 401, 4: 403}.get(exc.code, 500)
     message = getattr(exc, "short", "") or exc.message
     debug = exc.message if exc.code == 1 else ""
-    body = {"name": exc.name, "message": message, "arguments": [message], "context": {}}
+    body: dict[str, Any] = {
+        "name": exc.name,
+        "message": message,
+        "arguments": [message],
+        "context": {},
+    }
     return status, {**body, "debug": debug}
 
 
 class _Server(ThreadingMixIn, MultiPathXMLRPCServer):
+    fake: FakeOdoo
     daemon_threads = True
     block_on_close = False
 
@@ -271,7 +278,8 @@ class FakeOdoo:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-            self._thread.join(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
             self._server = None
         for sock in self.open_sockets:  # keep-alive connections die with the server
             with contextlib.suppress(OSError):

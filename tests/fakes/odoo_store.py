@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from xmlrpc.client import Fault
 
@@ -39,6 +40,7 @@ class OdooFault(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.short = ""  # JSON-2's message when it differs from the XML-RPC fault string
         self.name = name or self.NAMES.get(code, "builtins.Exception")
 
     def fault(self) -> Fault:
@@ -334,7 +336,7 @@ class Store:
                 normal = _normalize(domain)
                 recs = [r for r in recs if self._matches_normal(model, r, normal)]
             for key, desc in reversed(self._parse_order(model, order or "id")):
-                recs.sort(key=lambda r, k=key: _sort_key(r.get(k)), reverse=desc)
+                recs.sort(key=partial(_field_sort_key, key), reverse=desc)
             ids = [r["id"] for r in recs]
             return ids[offset : offset + limit if limit else None]
 
@@ -396,7 +398,9 @@ class Store:
 
 @functools.lru_cache(maxsize=64)
 def _major(version: str) -> int:
-    return int(re.match(r"\D*(\d+)", version).group(1))
+    found = re.match(r"\D*(\d+)", version)
+    assert found, f"no major version in {version!r}"
+    return int(found.group(1))
 
 
 def _normalize(domain: list) -> list:
@@ -442,6 +446,10 @@ def _compare(stored: Any, op: str, value: Any) -> bool:
     return {">": stored > value, ">=": stored >= value, "<": stored < value, "<=": stored <= value}[
         op
     ]
+
+
+def _field_sort_key(name: str, record: dict[str, Any]) -> tuple:
+    return _sort_key(record.get(name))
 
 
 def _sort_key(value: Any) -> tuple:
