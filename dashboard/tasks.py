@@ -1,56 +1,10 @@
-"""django-q2 task entry points of the dashboard's schedules; each returns a summary string."""
+"""django-q2 task entry point of the dashboard's schedule; it returns a summary string."""
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
-
-from dashboard.models import JobState
-from dashboard.rollups import ensure_rolled_up, rollup_recent
-from delivery import maintenance
-
-logger = logging.getLogger(__name__)
-
-DEAD_LETTERS_JOB = "dead_letters"
-# Retries are marked exhausted and committed at once; a minute's margin keeps a late commit
-# from falling before the watermark.
-DEAD_LETTER_MARGIN = timedelta(minutes=1)
-FIRST_REPORT_WINDOW = timedelta(days=1)
+from dashboard.rollups import rollup_recent
 
 
 def rollup_metrics() -> str:
     """Every few minutes: today, yesterday and any day whose rollup is missing or incomplete."""
     return rollup_recent()
-
-
-def log_retention() -> str:
-    """Daily: roll up the days about to lose logs (history survives), then delete in batches."""
-    now = timezone.now()
-    cutoffs = [c for c in maintenance.retention_cutoffs(now) if c is not None]
-    rolled = ensure_rolled_up(before=max(cutoffs), now=now) if cutoffs else []
-    summary = maintenance.cleanup_logs(now=now)
-    if rolled:
-        summary += f"; rolled up {len(rolled)} day(s) first"
-    return summary
-
-
-def dead_letters() -> str:
-    """Daily: report deliveries exhausted since the last successful report."""
-    state, _ = JobState.objects.get_or_create(name=DEAD_LETTERS_JOB)
-    until = timezone.now() - DEAD_LETTER_MARGIN
-    since = state.last_until or until - FIRST_REPORT_WINDOW
-    result = maintenance.process_dead_letters(
-        since=since,
-        until=until,
-        email=settings.HUB_OPS_EMAIL,
-        webhook_url=settings.HUB_OPS_WEBHOOK_URL,
-    )
-    if result.delivered:
-        # Only a delivered report moves the watermark: a failed one is sent again next time.
-        state.last_until = until
-    state.last_summary = result.summary
-    state.save()
-    return result.summary

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
-APPS = ("hub.odoo", "rules", "delivery", "inbound", "dashboard")
+APPS = ("hub.odoo", "rules", "delivery", "inbound", "dashboard", "hub.maintenance")
 
 
 @dataclass(frozen=True)

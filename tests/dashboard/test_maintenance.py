@@ -9,12 +9,12 @@ import pytest
 from django.utils import timezone
 from django_q.models import Task
 
-from dashboard import tasks
 from dashboard.models import JobState
 from dashboard.selectors import Params, dashboard_data
 from delivery import maintenance
 from delivery.models import WebhookLog
 from hub.lib import queue
+from hub.maintenance import tasks
 from tests.dashboard.conftest import at
 from tests.fakes.receiver import Receiver
 
@@ -131,7 +131,7 @@ def test_the_scheduled_job_rolls_up_days_before_deleting_their_logs(retention, m
 @pytest.mark.django_db
 def test_the_jobs_run_through_django_q_and_store_their_summary(retention, make_log):
     make_log("success", created_at=ago(40))
-    queue.enqueue("dashboard.tasks.log_retention", task_name="retention-test")
+    queue.enqueue("hub.maintenance.tasks.log_retention", task_name="retention-test")
     task = Task.objects.get(name="retention-test")
     assert task.success
     assert task.result.startswith("deleted 1 log(s)")
