@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve token test bench lint format migrate clean
+.PHONY: run serve token test bench lint typecheck format migrate clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found; try: make PYTHON=python3"; exit 1; }
@@ -37,9 +37,13 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
-lint: $(STAMP)
+lint: $(STAMP) typecheck
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# mypy with the Django and DRF plugins; what it checks and how strictly: pyproject.toml [tool.mypy]
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 format: $(STAMP)
 	$(PY) -m ruff check --fix .
