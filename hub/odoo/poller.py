@@ -382,6 +382,8 @@ def changed_pages(
     ):
         latest.update((r["id"], r.get("write_date") or "") for r in rows)  # the last one wins
     scanned = sorted(latest.items(), key=lambda item: (item[1], item[0]))
+    if scanned:
+        scan.observed(hook.pk, scanned[-1][1])
     bound = scan.read_bound(floor, scanned, cursor)
     todo = scan.stale(scanned, scan.snapshot_dates(hook, list(latest)), settled_before=cursor or "")
     pages = [todo[i : i + batch_size()] for i in range(0, len(todo), batch_size())]

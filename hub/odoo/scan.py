@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
 from hub.models import ModelHook, RecordSnapshot
 
@@ -51,16 +50,33 @@ def _fmt(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(ODOO_DT)
 
 
-def clock_floor(hook: ModelHook, *, now: datetime | None = None) -> datetime | None:
-    """A lower bound of Odoo's clock now: the cursor (a write_date seen before the hook's last
-    poll ended) plus the time elapsed since that poll, less the slack; whole seconds."""
+def _anchor_key(hook_id: int) -> str:
+    return f"hub:odoo:clock:{hook_id}"
+
+
+def observed(hook_id: int, write_date: str, *, at: float | None = None) -> None:
+    """Odoo's clock was at least `write_date` at hub time `at` (a committed write seen now)."""
+    if write_date:
+        anchor = cache.get(_anchor_key(hook_id))
+        if anchor is None or write_date > anchor[0]:
+            cache.set(_anchor_key(hook_id), (write_date, at or time.time()), timeout=24 * 3600)
+
+
+def clock_floor(hook: ModelHook, *, now: float | None = None) -> datetime | None:
+    """A lower bound of Odoo's clock now: the latest write_date seen (the anchor), plus the
+    hub time elapsed since it was seen, less the slack; whole seconds, never below the cursor.
+    The anchor lives in the cache; when it is lost, the cursor anchors anew (no progress for
+    the slack and one second, which only means a few records read once more)."""
     if hook.cursor is None:
         return None
-    if hook.last_poll_at is None:
+    anchor = cache.get(_anchor_key(hook.pk))
+    if anchor is None:
+        observed(hook.pk, _fmt(hook.cursor), at=now)
         return hook.cursor
-    elapsed = (now or timezone.now()) - hook.last_poll_at - CLOCK_SLACK
-    floor = hook.cursor + max(elapsed, timedelta(0))
-    return floor.replace(microsecond=0)
+    written, seen_at = anchor
+    elapsed = timedelta(seconds=(now or time.time()) - seen_at) - CLOCK_SLACK
+    floor = datetime.strptime(written, ODOO_DT).replace(tzinfo=UTC) + max(elapsed, timedelta(0))
+    return max(floor.replace(microsecond=0), hook.cursor)
 
 
 # --- which window ------------------------------------------------------------------------------
@@ -94,7 +110,7 @@ def overlap_scanned(hook: ModelHook, cursor: datetime | None) -> None:
 
 
 def forget(hook_id: int) -> None:
-    cache.delete(_key(hook_id))
+    cache.delete_many([_key(hook_id), _anchor_key(hook_id)])
 
 
 # --- which records -----------------------------------------------------------------------------

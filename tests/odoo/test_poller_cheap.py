@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db.models import F
 
 from hub.models import EventHistory, ModelHook
 from hub.odoo import services
@@ -29,8 +27,10 @@ def make_hook(conn, **kwargs) -> ModelHook:
 
 
 def hub_time_passes(seconds: int) -> None:
-    """As if the hub's last poll ended `seconds` ago (Odoo's clock moved on as much)."""
-    ModelHook.objects.update(last_poll_at=F("last_poll_at") - timedelta(seconds=seconds))
+    """As if the hub had seen Odoo's latest write `seconds` earlier (Odoo's clock moved on)."""
+    for hook in ModelHook.objects.all():
+        written, seen_at = cache.get(f"hub:odoo:clock:{hook.pk}")
+        cache.set(f"hub:odoo:clock:{hook.pk}", (written, seen_at - seconds))
 
 
 def test_a_poll_with_nothing_new_reads_no_record_bodies(odoo_conn, fake_odoo):
