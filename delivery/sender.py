@@ -230,15 +230,13 @@ class _Pump:
                     error=ordering.PARKED
                 )
             else:
-                request = compose(
-                    rule=rule,
-                    method=log.http_method,
-                    url=log.url,
-                    body=log.request_body.encode(),
-                    delivery_id=log.delivery_id,
-                    event_type=f"{log.model}.{log.event_code}",
-                    timestamp=int(time.time()),
-                )
+                try:
+                    request = _compose(log)
+                except Exception as exc:  # a rule the request cannot be built for: fail it
+                    logger.exception("delivery %s: the request could not be built", log.pk)
+                    failed = HttpResult(Outcome.FAIL, error=f"not sent: request not built: {exc}")
+                    unsent.append(Finished(log, failed, None))
+                    continue
                 item = Finished(log, HttpResult(Outcome.RETRY), redact(request.headers, rule=rule))
                 self.held[log.pk] = item
                 jobs.append((item, request, float(rule.timeout), allow_private))
@@ -265,9 +263,12 @@ class _Pump:
         if not self.held or time.monotonic() - self.renewed < settings.HUB_DELIVERY_LEASE / 3:
             return
         self.renewed = time.monotonic()
+        now = timezone.now()
         renewed = WebhookLog.objects.filter(
             pk__in=list(self.held), claimed_by=self.token, status=LogStatus.PENDING
-        ).update(claimed_at=timezone.now())
+        ).update(claimed_at=now)
+        for item in self.held.values():
+            item.log.claimed_at = now  # the result is written with the renewed lease
         if renewed < len(self.held):
             logger.warning("%d claims expired before renewal", len(self.held) - renewed)
 
@@ -277,6 +278,19 @@ class _Pump:
         left = list(lanes.pending(timezone.now(), self.scope).values_list("id", flat=True))
         if left:
             queue.enqueue(left)
+
+
+def _compose(log: WebhookLog) -> OutboundRequest:
+    """This attempt's request: the stored URL and body, fresh timestamp and signatures."""
+    return compose(
+        rule=log.rule,
+        method=log.http_method,
+        url=log.url,
+        body=log.request_body.encode(),
+        delivery_id=log.delivery_id,
+        event_type=f"{log.model}.{log.event_code}",
+        timestamp=int(time.time()),
+    )
 
 
 def pump(*, ids: Iterable[int] | None = None, follow: bool = False) -> int:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delivery import lanes, sender, sweeps
@@ -296,9 +297,15 @@ def test_a_sender_renews_the_lease_of_what_it_is_still_sending(settings) -> None
     with Receiver(default=Reply(delay=2.5)) as slow:
         make_rule(url=slow.url_for())
         record(1)
-        log = WebhookLog.objects.get()
-        first_claim = timezone.now()
-        sender.pump()
-    log.refresh_from_db()
+        with CaptureQueriesContext(connection) as queries:
+            sender.pump()
+    log = WebhookLog.objects.get()
     assert log.status == LogStatus.SUCCESS
-    assert log.claimed_at > first_claim  # renewed while the slow answer was awaited
+    renewals = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith('UPDATE "delivery_webhooklog" SET "claimed_at"')
+        and '"error"' not in q["sql"]  # the claim itself also sets claimed_by and error
+    ]
+    assert renewals  # renewed while the slow answer was awaited
+    assert log.claimed_at > log.created_at
