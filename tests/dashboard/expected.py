@@ -45,13 +45,13 @@ def _groups(logs: list[WebhookLog], attr: str, limit: int | None = None) -> list
 
 
 def expected(days: int = 7, *, rule_id: int | None = None, model: str | None = None) -> dict:
-    logs = WebhookLog.objects.filter(created_at__gte=day_start(days - 1))
+    recent = WebhookLog.objects.filter(created_at__gte=day_start(days - 1))
     if rule_id is not None:
-        logs = logs.filter(rule_id=rule_id)
+        recent = recent.filter(rule_id=rule_id)
     if model is not None:
-        logs = logs.filter(model=model)
-    logs = list(logs)
-    by_status = defaultdict(int)
+        recent = recent.filter(model=model)
+    logs = list(recent)
+    by_status: defaultdict[str, int] = defaultdict(int)
     for log in logs:
         by_status[log.status] += 1
     sent = by_status["success"] + by_status["failed"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +17,9 @@ from django.contrib.auth import get_user_model
 
 from dashboard.rollups import rollup_days
 from tests.dashboard.conftest import at
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Response
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -108,15 +112,18 @@ def test_the_dashboard_shows_the_numbers_of_the_json_in_a_real_browser(
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or ""))
-            page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
-            page.on(
-                "response",
-                lambda r: (
-                    r.status >= 400
-                    and not r.url.endswith("/favicon.ico")  # the browser's own guess, not ours
-                    and bad_responses.append(f"{r.status} {r.url}")
-                ),
-            )
+
+            def on_console(message: ConsoleMessage) -> None:
+                if message.type == "error":
+                    console_errors.append(message.text)
+
+            def on_response(response: Response) -> None:
+                # /favicon.ico: the browser's own guess, not ours
+                if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+                    bad_responses.append(f"{response.status} {response.url}")
+
+            page.on("console", on_console)
+            page.on("response", on_response)
             page.set_default_timeout(15_000)
 
             page.goto(f"{live_server.url}/admin/login/?next=/webhook/dashboard/%3Fdays%3D14")

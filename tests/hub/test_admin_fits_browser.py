@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,6 +11,9 @@ from django.contrib.auth import get_user_model
 from rules.models import PayloadField
 from tests.dashboard.conftest import make_incoming, make_log, make_retry, make_rule  # noqa: F401
 from tests.hub.browser import ARGS, PASSWORD, SCREEN, USER, browser_or_skip, log_in, overflow
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Response
 
 pytestmark = pytest.mark.browser
 
@@ -69,7 +72,12 @@ def test_admin_pages_fit_1366_px_and_name_their_icon(live_server, request):
         try:
             page = browser.new_page(viewport=SCREEN)
             page.set_default_timeout(15_000)
-            page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+
+            def on_response(response: Response) -> None:
+                if response.status == 404:
+                    missing.append(response.url)
+
+            page.on("response", on_response)
             log_in(page, live_server.url)
             for name, url, selector in PAGES:
                 page.goto(live_server.url + url.format(rule=rule))

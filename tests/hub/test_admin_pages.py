@@ -229,6 +229,6 @@ def _shown_by_design(name: str, url: str) -> bool:
     """The one documented exception (docs/inbound.md, Admin; issue 5 item 5): an inbound source's
     own change page shows its current secret(s) and a signed curl example, because the operator
     has to hand them to the sender. Nowhere else: not in lists, history, or stored requests."""
-    return name in INBOUND_SECRETS and re.fullmatch(
-        r"/admin/inbound/inboundsource/\d+/change/", url
+    return name in INBOUND_SECRETS and bool(
+        re.fullmatch(r"/admin/inbound/inboundsource/\d+/change/", url)
     )

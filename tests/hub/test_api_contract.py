@@ -29,14 +29,17 @@ CONNECTION = (
     },
     {"password", "api_key", "push_token"},
 )  # fmt: skip
-HOOK = (
+HOOK: tuple[set[str], set[str]] = (
     {
         "id", "connection", "model", "events", "domain", "tracked_fields", "echo_suppression",
         "active", "cursor", "last_poll_at", "last_error",
     },
     set(),
 )  # fmt: skip
-EVENT = ({"id", "code", "name", "model", "description", "is_standard", "active"}, set())
+EVENT: tuple[set[str], set[str]] = (
+    {"id", "code", "name", "model", "description", "is_standard", "active"},
+    set(),
+)
 SOURCE = (
     {
         "id", "slug", "name", "verification", "handler", "handler_config", "connection",

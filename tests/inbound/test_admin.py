@@ -92,8 +92,8 @@ def test_view_only_staff_see_no_secret_slug_or_signed_example(
     viewer = django_user_model.objects.create_user("viewer", password="pw-v-123", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_inboundsource"))
     client.force_login(viewer)
-    html = client.get(reverse("admin:inbound_inboundsource_change", args=[source.pk])).content
-    html = html.decode()
+    page = client.get(reverse("admin:inbound_inboundsource_change", args=[source.pk]))
+    html = page.content.decode()
     assert source.name in html
     for secret in split_secrets(source.secret):
         assert secret not in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hub.odoo.fields import build_plan, diff, expand
 from hub.odoo.poller import Snap, decide
 
@@ -77,7 +79,9 @@ def test_expansion_reads_each_related_model_once_and_shares_records():
         calls.append((model, ids))
         return {i: dict(tables[model][i]) for i in ids if i in tables[model]}
 
-    rows = [{"id": n, "partner_id": [7, "Azure"], "order_line": [10, 11]} for n in (1, 2)]
+    rows: list[dict[str, Any]] = [
+        {"id": n, "partner_id": [7, "Azure"], "order_line": [10, 11]} for n in (1, 2)
+    ]
     plan = build_plan(
         model="sale.order",
         describe=describe,

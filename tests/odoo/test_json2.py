@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from hub.models import ModelHook, OdooConnection
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def odoo19() -> FakeOdoo:
+def odoo19() -> Iterator[FakeOdoo]:
     """An Odoo 19 that still has XML-RPC: the hub must prefer JSON-2 all the same."""
     fake = FakeOdoo(version="19.0").start()
     yield fake

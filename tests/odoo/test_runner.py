@@ -29,13 +29,26 @@ def test_the_long_running_poller_survives_an_odoo_outage_and_loses_nothing(odoo_
     pid = fake_odoo.create("res.partner", {"name": "Azure", "email": "a@example.com"})
     ModelHook.objects.create(connection=odoo_conn, model="res.partner", tracked_fields=["email"])
     errors: list[str] = []
+
+    def change_email() -> None:
+        fake_odoo.tick(5)
+        fake_odoo.write("res.partner", pid, {"email": "b@x.org"})
+
+    def proxy_page() -> None:
+        fake_odoo.set_up()
+        fake_odoo.raw_response = b"<html>proxy</html>"
+
+    def refuse() -> None:
+        fake_odoo.raw_response = None
+        fake_odoo.set_down("refuse")
+
     script = [
-        lambda: (fake_odoo.tick(5), fake_odoo.write("res.partner", pid, {"email": "b@x.org"})),
+        change_email,
         lambda: fake_odoo.set_down("500"),
         lambda: fake_odoo.set_down("hang"),  # a timeout
-        lambda: (fake_odoo.set_up(), setattr(fake_odoo, "raw_response", b"<html>proxy</html>")),
-        lambda: (setattr(fake_odoo, "raw_response", None), fake_odoo.set_down("refuse")),
-        lambda: fake_odoo.set_up(),
+        proxy_page,
+        refuse,
+        fake_odoo.set_up,
     ]
     steps: list[float] = []
 

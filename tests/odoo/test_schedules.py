@@ -136,4 +136,4 @@ def test_concurrent_polls_of_one_hook_emit_each_change_once(fake_odoo, settings)
         t.join(timeout=60)
     assert sum(1 for r in results if not r.busy) >= 1
     writes = EventHistory.objects.filter(event_code="write")
-    assert sorted(writes.values_list("record_id", flat=True)) == ids
+    assert list(writes.order_by("record_id").values_list("record_id", flat=True)) == ids

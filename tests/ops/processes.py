@@ -15,6 +15,10 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg2.extensions
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "zMK4-gYOuUGKhSvyD-YCx0mt9hGgQzim6KMkkkisyqk="
@@ -48,7 +52,7 @@ def production_env(database_url: str, **extra: str) -> dict[str, str]:
 class Running:
     """A started command whose combined output is collected by a thread."""
 
-    def __init__(self, args: list[str], env: dict[str, str], **popen: object) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], **popen: Any) -> None:
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
@@ -178,7 +182,7 @@ def metric_value(text: str, name: str, **labels: str) -> float | None:
 POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
 
-def admin_connection():  # type: ignore[no-untyped-def]
+def admin_connection() -> psycopg2.extensions.connection:
     """A connection to the PostgreSQL server of DATABASE_URL (its `postgres` database)."""
     import psycopg2
 
