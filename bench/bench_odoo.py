@@ -1,4 +1,4 @@
-"""Odoo poller cost: a poll's time against a bare xmlrpc.client search_read loop of the same records.
+"""Odoo poller cost: a poll's time against a bare xmlrpc.client search_read of the same records.
 
 Both read the same N res.partner records, with the same fields, from the same fake Odoo XML-RPC
 server on 127.0.0.1 (tests/fakes/odoo.py), in the same run. Hub side: the real poller

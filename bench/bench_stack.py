@@ -263,7 +263,8 @@ def isolation(s: Stack, seconds: float = 15) -> None:
     trouble = _other_p(s, seconds)
     waiting = s.count("pending", dead)
     print(
-        f"isolation: other rule alone           p50 {calm['p50']:7.0f} ms  p99 {calm['p99']:7.0f} ms"
+        f"isolation: other rule alone           p50 {calm['p50']:7.0f} ms  "
+        f"p99 {calm['p99']:7.0f} ms"
     )
     print(
         f"isolation: with 10-s and dead lanes   p50 {trouble['p50']:7.0f} ms  "
@@ -279,7 +280,8 @@ def steady(s: Stack) -> None:
         s.shell(
             "from django.contrib.auth import get_user_model\n"
             "from rest_framework.authtoken.models import Token\n"
-            "u = get_user_model().objects.create_superuser('bench', 'b@example.com', 'pw-bench-123456')\n"
+            "u = get_user_model().objects.create_superuser(\n"
+            "    'bench', 'b@example.com', 'pw-bench-123456')\n"
             "print('TOKEN', Token.objects.create(user=u).key)\n"
         )
         .split("TOKEN")[1]
