@@ -22,6 +22,7 @@ from rules.forms import (
     secret_status,
 )
 from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.problems import problems_for
 from rules.services import drop_old_secrets, rotate_secret
 
 MAX_TESTS_PER_ACTION = 20  # each test is a real HTTP request made inside the admin request
@@ -155,6 +156,14 @@ class WebhookRuleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("events")
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        rule = self.get_object(request, object_id) if request.method == "GET" else None
+        for line in problems_for(rule) if rule is not None else []:
+            self.message_user(request, f"Schema drift: {line}", messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="Events")
     def event_codes(self, obj: WebhookRule) -> str:

@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from hub.lib import queue
 from hub.odoo import state
 from hub.odoo.client import OdooClient, OdooError
+from hub.odoo.drift import hook_problems
 from hub.odoo.echo import same_user_warning
 from hub.odoo.fields import cached_describe
 from hub.odoo.forms import ModelHookForm, OdooConnectionForm, PreviewForm
@@ -287,9 +288,12 @@ class ModelHookAdmin(admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        hook = self.get_object(request, object_id)
-        if request.method == "GET" and hook is not None and (warning := echo_warning(hook)):
-            self.message_user(request, warning, messages.WARNING)
+        hook = self.get_object(request, object_id) if request.method == "GET" else None
+        if hook is not None:
+            if warning := echo_warning(hook):
+                self.message_user(request, warning, messages.WARNING)
+            for line in hook_problems(hook):
+                self.message_user(request, f"Schema drift: {line}", messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self) -> list:

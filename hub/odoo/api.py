@@ -18,6 +18,7 @@ from hub.lib import queue
 from hub.models import STANDARD_EVENTS, EventHistory, ModelHook, OdooConnection
 from hub.odoo import state
 from hub.odoo.client import OdooError
+from hub.odoo.drift import hook_problems
 from hub.odoo.preview import PreviewError, preview_record
 from rules.domain import DomainError, parse_domain
 
@@ -138,6 +139,9 @@ class ModelHookSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Top-level field names; empty = every stored field.",
     )
+    problems = serializers.SerializerMethodField(
+        help_text="Read-only: fields this hook names that Odoo no longer has (schema drift)."
+    )
 
     class Meta:
         model = ModelHook
@@ -155,8 +159,12 @@ class ModelHookSerializer(serializers.ModelSerializer):
             "last_poll_at",
             "last_result",
             "last_error",
+            "problems",
         )
         read_only_fields = ("cursor", "baseline_done", "last_poll_at", "last_result", "last_error")
+
+    def get_problems(self, hook: ModelHook) -> list[str]:
+        return hook_problems(hook)
 
     def validate_domain(self, value: str) -> str:
         try:

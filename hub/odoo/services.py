@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.models import ModelHook, OdooConnection
-from hub.odoo import state
+from hub.odoo import drift, state
 from hub.odoo.backfill import backfill_hook
 from hub.odoo.client import OdooClient, OdooError
 from hub.odoo.poller import PollResult, poll_hook
@@ -33,6 +33,7 @@ def _run_hook(
             result = poll_hook(hook=hook, client=client, force_reconcile=force_reconcile)
     except OdooError as exc:
         state.record_hook_result(hook, error=state.describe_error(exc))
+        drift.forget_fields(hook.connection_id, hook.model)  # the model may have changed
         raise
     except state.LeaseLost:
         logger.warning("hook %s: lease lost mid-poll; the other worker continues", hook.pk)
@@ -42,8 +43,15 @@ def _run_hook(
         state.record_hook_result(hook, error=state.describe_error(exc))
         raise
     if not result.busy:
-        state.record_hook_result(hook, result=result.summary())
+        state.record_hook_result(hook, result=with_drift(hook, client, result.summary()))
     return result
+
+
+def with_drift(hook: ModelHook, client: OdooClient, summary: str) -> str:
+    """The poll's summary plus the fields the hook names that Odoo no longer has (skipped by
+    the poll; fields_get is cached by then, so this costs no call)."""
+    problems = drift.hook_problems(hook, client)
+    return f"{summary}; schema drift: {'; '.join(problems)}" if problems else summary
 
 
 def poll_connection(

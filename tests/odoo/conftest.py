@@ -17,6 +17,7 @@ from tests.fakes.odoo import FLAVOURS, fake_odoo, odoo_conn  # noqa: F401
 
 CONNECTOR_SUITES = {
     "test_client",
+    "test_drift",
     "test_echo",
     "test_nudge",
     "test_poller",

@@ -16,7 +16,7 @@ RULE_FIELDS = {
     "include_changes", "active", "test_mode", "dispatch_mode", "timeout", "max_retries",
     "retry_initial_delay", "retry_multiplier", "retry_max_interval", "ordered",
     "payload_fields", "deactivated_reason",
-    "has_secret", "has_auth_password", "has_auth_token", "has_api_key",
+    "has_secret", "has_auth_password", "has_auth_token", "has_api_key", "problems",
 }  # fmt: skip
 
 
