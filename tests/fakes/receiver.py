@@ -206,6 +206,12 @@ class Receiver:
             self._cond.notify_all()
         return reply
 
+    @property
+    def unanswered(self) -> int:
+        """Requests received and not answered yet (a delayed reply still waiting)."""
+        with self._cond:
+            return self._open
+
     def _answered(self) -> None:
         with self._cond:
             self._open -= 1
