@@ -206,6 +206,9 @@ HUB_PUBLIC_URL = env.str("HUB_PUBLIC_URL", default="") or f"http://127.0.0.1:{HU
 HUB_INBOUND_REJECTED_PER_MINUTE = env.int("HUB_INBOUND_REJECTED_PER_MINUTE", default=20)
 HUB_INBOUND_REJECTED_KEEP = env.int("HUB_INBOUND_REJECTED_KEEP", default=1000)
 HUB_INBOUND_REJECTED_BODY_BYTES = env.int("HUB_INBOUND_REJECTED_BODY_BYTES", default=4096)
+# Seconds a web process reuses an inbound source it read (0: read it on every request); a saved
+# source takes effect at once in the process that saved it, elsewhere within this.
+HUB_INBOUND_SOURCE_CACHE_SECONDS = env.float("HUB_INBOUND_SOURCE_CACHE_SECONDS", default=2.0)
 # Inbound handler retries on transient failures (Odoo down): initial s, x multiplier, cap s.
 HUB_INBOUND_RETRY_MAX_ATTEMPTS = env.int("HUB_INBOUND_RETRY_MAX_ATTEMPTS", default=8)
 HUB_INBOUND_RETRY_INITIAL = env.int("HUB_INBOUND_RETRY_INITIAL", default=60)

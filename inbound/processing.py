@@ -101,6 +101,21 @@ def process_incoming(*, incoming_id: int) -> str:
     return "done"
 
 
+def process_batch(*, incoming_ids: list[int]) -> dict[str, int]:
+    """Run several stored requests in turn (queued together by inbound.handoff); one that
+    breaks unexpectedly is logged and left to the sweep, the others still run."""
+    outcomes: dict[str, int] = {}
+    for incoming_id in incoming_ids:
+        try:
+            outcome = process_incoming(incoming_id=incoming_id)
+            outcome = outcome if outcome in ("done", "not claimable") else "failed"
+        except Exception:  # e.g. a lost database connection: the sweep runs it again
+            logger.exception("inbound request %s could not be processed", incoming_id)
+            outcome = "error"
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def reprocess(*, incoming_id: int) -> bool:
     """Run the handler again (admin action, API). Rejected and duplicate requests never run."""
     with transaction.atomic():

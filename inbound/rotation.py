@@ -8,6 +8,7 @@ from django.db import transaction
 from hub.lib import rotation
 from inbound.models import InboundSource, generate_slug
 from inbound.schemes import SCHEMES
+from inbound.source_cache import source_changed
 
 
 def _own_secret(source: InboundSource) -> str:
@@ -23,17 +24,23 @@ def _own_secret(source: InboundSource) -> str:
 
 def generate_secret(*, source_id: int) -> str:
     """Replace every secret with a fresh one (a new source, or after a leak)."""
-    return rotation.replace_secrets(model=InboundSource, pk=source_id, fresh=_own_secret)
+    secret = rotation.replace_secrets(model=InboundSource, pk=source_id, fresh=_own_secret)
+    source_changed()  # an UPDATE sends no signal: the old secret stops working at once here
+    return secret
 
 
 def rotate_secret(*, source_id: int) -> str:
     """Add a fresh secret in front; the old ones stay valid until dropped."""
-    return rotation.rotate_secret(model=InboundSource, pk=source_id, fresh=_own_secret)
+    secret = rotation.rotate_secret(model=InboundSource, pk=source_id, fresh=_own_secret)
+    source_changed()
+    return secret
 
 
 def drop_old_secrets(*, source_id: int) -> int:
     """Keep only the newest secret (the first); returns how many were dropped."""
-    return rotation.drop_old_secrets(model=InboundSource, pk=source_id)
+    dropped = rotation.drop_old_secrets(model=InboundSource, pk=source_id)
+    source_changed()
+    return dropped
 
 
 @transaction.atomic

@@ -1,6 +1,9 @@
 """Receiving an inbound webhook: find the source, limit, verify, parse, dedupe, store, enqueue.
 
 Everything here runs before the response; handlers run later in django-q2 (inbound.processing).
+An accepted request costs one database statement: the source comes from a short per-process
+cache (inbound.source_cache), the row is one autocommitted INSERT (inbound.insert), and the task
+is queued by a background thread (inbound.handoff). docs/inbound.md, "Performance".
 """
 
 from __future__ import annotations
@@ -12,16 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.validators import slug_re
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django_q.conf import Conf
 
 from hub.crypto import split_secrets
 from hub.lib import queue
 from hub.lib.json import non_finite_message
 from hub.lib.nul import scrub_nul
-from inbound import limits, tunables
+from inbound import limits, source_cache, tunables
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
+from inbound.handoff import handoff
 from inbound.idempotency import idempotency_key
+from inbound.insert import insert_row
 from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
 from inbound.schemes import SignedRequest, verify
 
@@ -92,37 +98,78 @@ def _reject(source: InboundSource, req: Received, status: int, reason: str, **kw
     )
 
 
+TASK = "inbound.tasks.process_incoming"
+BATCH_TASK = "inbound.tasks.process_incoming_batch"
+
+
 def enqueue_on_commit(incoming_id: int) -> None:
     """Queue the handler run once the row is committed. Never raises: when the broker is down
     the row stays "received" and the sweep queues it again (hub.lib.queue)."""
-    queue.enqueue_on_commit(
-        "inbound.tasks.process_incoming", incoming_id, task_name=f"inbound-{incoming_id}"
-    )
+    queue.enqueue_on_commit(TASK, incoming_id, task_name=f"inbound-{incoming_id}")
+
+
+def enqueue_now(incoming_ids: list[int]) -> None:
+    """Queue these requests at once: one task for one id, one batch task for several."""
+    if len(incoming_ids) == 1:
+        queue.enqueue(TASK, incoming_ids[0], task_name=f"inbound-{incoming_ids[0]}")
+    else:
+        queue.enqueue(BATCH_TASK, incoming_ids, task_name=f"inbound-{incoming_ids[0]}+")
+
+
+def handing_off() -> bool:
+    """Whether accepted requests are queued by inbound.handoff's thread: with a broker outside
+    the database. The ORM broker's enqueue is a database write: it stays on the request thread
+    (one connection per thread), and so does the tests' sync mode, which runs the task inline."""
+    return not (Conf.SYNC or Conf.ORM)
+
+
+def _queue_accepted(incoming_id: int) -> None:
+    if not handing_off():
+        enqueue_on_commit(incoming_id)
+        return
+
+    def hand_off_committed() -> None:
+        handoff.submit(incoming_id)
+
+    transaction.on_commit(hand_off_committed, robust=True)
+
+
+def _create_accepted(values: dict[str, Any]) -> int:
+    if connection.in_atomic_block:
+        # Inside a caller's transaction a savepoint keeps it usable after an IntegrityError.
+        with transaction.atomic():
+            return insert_row(IncomingWebhook, values)
+    # Autocommit: the INSERT is its own transaction (no BEGIN and COMMIT round trips); a
+    # duplicate key fails that statement alone.
+    return insert_row(IncomingWebhook, values)
 
 
 def _insert(
     source: InboundSource, req: Received, body: bytes, key: str | None, verification: str
-) -> IncomingWebhook | None:
-    """Store an accepted request and enqueue it after commit; None if its key already exists."""
+) -> int | None:
+    """Store an accepted request and queue it after commit: its id, or None if its key exists."""
+    now = timezone.now()
     try:
-        with transaction.atomic():
-            row = IncomingWebhook.objects.create(
-                source=source,
-                remote_addr=req.remote_addr,
-                headers=storable_headers(req.headers, extra_secret=source.api_key_header),
-                body=_decode(body),
-                idempotency_key=key,
-                verification_status=verification,
-                state=ProcessingState.RECEIVED,
-                response_status=202,
-                enqueued_at=timezone.now(),
-            )
-            enqueue_on_commit(row.pk)
+        pk = _create_accepted(
+            {
+                "source_id": source.pk,
+                "received_at": now,
+                "remote_addr": req.remote_addr,
+                "headers": storable_headers(req.headers, extra_secret=source.api_key_header),
+                "body": _decode(body),
+                "idempotency_key": key,
+                "verification_status": verification,
+                "state": ProcessingState.RECEIVED,
+                "response_status": 202,
+                "enqueued_at": now,
+            }
+        )
     except IntegrityError:
         if key is None:
             raise
         return None
-    return row
+    _queue_accepted(pk)
+    return pk
 
 
 def _accept(
@@ -131,9 +178,9 @@ def _accept(
     # The unique (source, idempotency_key) constraint decides between concurrent copies, never
     # a read-then-write. Twice: the first copy may vanish (rolled back) between insert and read.
     for _ in range(2):
-        row = _insert(source, req, body, key, verification)
-        if row is not None:
-            return Answer(202, {"id": str(row.pk), "status": "accepted"})
+        pk = _insert(source, req, body, key, verification)
+        if pk is not None:
+            return Answer(202, {"id": str(pk), "status": "accepted"})
         first = (
             IncomingWebhook.objects.filter(source=source, idempotency_key=key)
             .values_list("pk", flat=True)
@@ -154,16 +201,16 @@ def _accept(
     raise IntegrityError(f"could not store a request with idempotency key {key!r}")
 
 
-def find_source(slug: str | None) -> InboundSource | None:
+def find_source(slug: str | None, *, now: float) -> InboundSource | None:
     # Checked against the slug alphabet before any query: a NUL (?source=%00) or other odd
     # characters never reach the database (PostgreSQL refuses NUL in a string literal).
     if not slug or len(slug) > 100 or not slug_re.match(slug):
         return None
-    return InboundSource.objects.filter(slug=slug).first()
+    return source_cache.source_by_slug(slug, now=now)
 
 
 def receive(req: Received) -> Answer:
-    source = find_source(req.slug)
+    source = find_source(req.slug, now=req.now)
     if source is None:
         return Answer(404, {"error": "unknown source"})
     if not source.active:
