@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 PUMP_BUDGET = 45.0  # s of claiming; + the longest attempt (2 x 120 s) fits the 300-s task timeout
 RULES_TTL = 1.0  # seconds a sender reuses the list of lanes with work before looking again
+LINGER_POLL = 0.02  # seconds between looks for new work while a sender lingers
 POLL = 0.2  # seconds between claims while other senders hold a lane's slots
 CLOSE_WAIT = 2.0  # seconds to close pooled connections at exit
 GROUP_WAIT = 0.02  # seconds to wait for finished attempts before looking at the database again
@@ -153,6 +154,8 @@ class _Pump:
 
     def run(self) -> int:
         next_claim = 0.0
+        idle_since: float | None = None
+        newest = 0  # the newest log id when this sender went idle
         while True:
             now = time.monotonic()
             claimed, wait = 0, None
@@ -164,11 +167,26 @@ class _Pump:
                 self._record(done)
                 next_claim = 0.0  # slots freed: claim again at once
             self._heartbeat()
-            if not self.held and not claimed and not done:
-                if wait is None or time.monotonic() - self.started >= PUMP_BUDGET:
-                    break
+            if self.held or claimed or done:
+                idle_since = None
+                continue
+            now = time.monotonic()
+            if idle_since is None:
+                idle_since = now
+                newest = _newest_log() if self.follow and settings.HUB_DELIVERY_LINGER else 0
+            if now - self.started >= PUMP_BUDGET:
+                break
+            if wait is not None:
                 time.sleep(wait)  # a rate-limited lane refills in a moment
                 next_claim = 0.0
+            elif self.follow and now - idle_since < settings.HUB_DELIVERY_LINGER:
+                # A steady stream: wait for new deliveries here (one indexed look per poll)
+                # rather than return and have the next queue task start a sender again.
+                time.sleep(LINGER_POLL)
+                found = _newer_pending(newest)
+                idle_since, next_claim = (None, 0.0) if found else (idle_since, float("inf"))
+            else:
+                break
         if self.scope is not None and not self.follow:
             self._hand_over_leftovers()
         return self.sent
@@ -280,8 +298,17 @@ class _Pump:
             queue.enqueue(left)
 
 
+def _newest_log() -> int:
+    return WebhookLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _newer_pending(newest: int) -> bool:
+    return WebhookLog.objects.filter(pk__gt=newest, status=LogStatus.PENDING).exists()
+
+
 def _compose(log: WebhookLog) -> OutboundRequest:
     """This attempt's request: the stored URL and body, fresh timestamp and signatures."""
+    assert log.rule is not None  # the logs of a deleted rule are failed, never composed
     return compose(
         rule=log.rule,
         method=log.http_method,
@@ -311,7 +338,8 @@ def record(done: list[Finished], *, token: str, now: datetime | None = None) -> 
         lane_rows = _lock_lanes(done, now)
         held: set[int] = set()
         for item in done:
-            lane = lane_rows.get(item.log.rule_id)
+            rule_id = item.log.rule_id
+            lane = lane_rows.get(rule_id) if rule_id is not None else None
             if lane is not None and _uncounted(item, lane, now):
                 held.add(item.log.pk)
             else:
@@ -321,7 +349,7 @@ def record(done: list[Finished], *, token: str, now: datetime | None = None) -> 
         if len(kept) < len(done):
             logger.warning("%d deliveries were re-claimed while sending", len(done) - len(kept))
         _consequences([item for item in kept if item.log.pk not in held], now)
-        results: dict[int, list[HttpResult]] = defaultdict(list)
+        results: dict[int | None, list[HttpResult]] = defaultdict(list)
         for item in kept:
             if item.log.pk not in held and item.headers is not None:
                 results[item.log.rule_id].append(item.result)
@@ -374,8 +402,8 @@ def _write_postgres(items: list[Finished], token: str, table: str, quote: Any) -
     return {row[0] for row in returned}
 
 
-def _values(log: WebhookLog, *, adapt: bool = True) -> list[object]:
-    out: list[object] = []
+def _values(log: WebhookLog, *, adapt: bool = True) -> list[Any]:
+    out: list[Any] = []
     for name in LOG_FIELDS:
         value = getattr(log, name)
         if name in JSON_FIELDS:

@@ -335,9 +335,9 @@ def commit_page(
     with transaction.atomic():
         token = state.renew(hook.pk, token)
         if events:
-            rows = record_events(events)
+            saved = record_events(events)
             if recorded is not None:
-                recorded.extend(str(row.event_id) for row in rows)
+                recorded.extend(str(event.event_id) for event in saved)
         save_snaps(hook, stored)
         if cursor:
             moment = from_odoo(cursor)
@@ -430,7 +430,7 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
             )
             result.seen += len(rows)
         if baseline:
-            fields = {"baseline_done": True}
+            fields: dict[str, Any] = {"baseline_done": True}
             if hook.cursor is None:
                 # Nothing matched the domain yet: start from the model's latest write, so a
                 # record that enters the domain later is not mistaken for a new one.
