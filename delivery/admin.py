@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
@@ -103,7 +104,7 @@ class WebhookLogAdmin(ReadOnlyMixin, admin.ModelAdmin):
         ),
         ("Timing", {"fields": ("created_at", "claimed_at", "sent_at")}),
     )
-    readonly_fields = tuple(f for _, opts in fieldsets for f in opts["fields"])
+    readonly_fields = flatten_fieldsets(fieldsets)
 
     @admin.display(description="error")
     def short_error(self, log: WebhookLog) -> str:

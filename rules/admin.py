@@ -69,7 +69,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Rules", ordering="rule_total")
     def rule_count(self, obj: WebhookEvent) -> int:
-        return obj.rule_total
+        return obj.rule_total  # type: ignore[attr-defined]  # get_queryset's annotation
 
     def get_readonly_fields(self, request: HttpRequest, obj: WebhookEvent | None = None) -> Any:
         if obj is not None and obj.is_standard:
@@ -197,12 +197,14 @@ class WebhookRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: WebhookRule, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        obj._generated_secret = getattr(form, "generated_secret", False)
+        # A flag for response_add, which gets this same instance (not a model field).
+        generated = getattr(form, "generated_secret", False)
+        obj._generated_secret = generated  # type: ignore[attr-defined]
 
     def response_add(self, request: HttpRequest, obj: WebhookRule, *args: Any) -> HttpResponse:
         response = super().response_add(request, obj, *args)
         if getattr(obj, "_generated_secret", False):
-            return self._secret_page(request, [(obj, obj.secret)], next_url=response.url)
+            return self._secret_page(request, [(obj, obj.secret)], next_url=response["Location"])
         return response
 
     def _secret_page(
