@@ -19,6 +19,7 @@ from hub.models import STANDARD_EVENTS, EventHistory, ModelHook, OdooConnection
 from hub.odoo import state
 from hub.odoo.client import OdooError
 from hub.odoo.drift import hook_problems
+from hub.odoo.nudge import nudge_url
 from hub.odoo.preview import PreviewError, preview_record
 from rules.domain import DomainError, parse_domain
 
@@ -53,6 +54,10 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
     has_password = serializers.SerializerMethodField()
     has_api_key = serializers.SerializerMethodField()
     has_push_token = serializers.SerializerMethodField()
+    nudge_url = serializers.SerializerMethodField(
+        help_text="POST target for Odoo's Send Webhook Notification action (docs/odoo.md); "
+        "it carries a secret and changes with the push token."
+    )
 
     class Meta:
         model = OdooConnection
@@ -77,6 +82,7 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
             "has_password",
             "has_api_key",
             "has_push_token",
+            "nudge_url",
         )
         read_only_fields = (
             "version",
@@ -94,6 +100,9 @@ class OdooConnectionSerializer(serializers.ModelSerializer):
 
     def get_has_push_token(self, obj: OdooConnection) -> bool:
         return bool(obj.push_token_hash)
+
+    def get_nudge_url(self, obj: OdooConnection) -> str:
+        return nudge_url(obj)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         current = self.instance
@@ -214,6 +223,8 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
         if not conn.push_token_hash:
             data["push_token"] = state.issue_push_token(connection_id=conn.pk)  # shown once
             data["has_push_token"] = True
+            conn.refresh_from_db(fields=["push_token_hash"])
+            data["nudge_url"] = nudge_url(conn)  # derived from the push token just issued
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from hub.models import EventHistory, ModelHook, OdooConnection
 from hub.odoo import services
 from hub.odoo.nudge import nudge_token, nudge_url
+from tests.fakes.odoo import HUB_API_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +154,26 @@ def test_a_nudge_while_odoo_is_down_is_a_503_and_records_nothing(
 def test_an_inactive_connection_has_no_nudge_url_that_works(client, odoo_conn, fake_odoo, hook):
     OdooConnection.objects.filter(pk=odoo_conn.pk).update(active=False)
     assert post(client, odoo_conn, odoo_body("res.partner", 1)).status_code == 404
+
+
+def test_the_api_shows_the_nudge_url_that_works(api, fake_odoo):
+    created = api.post(
+        "/api/connections/",
+        {
+            "name": "odoo",
+            "url": fake_odoo.url,
+            "database": "odoo_test",
+            "username": "hub",
+            "password": "hub-pass",
+            "api_key": HUB_API_KEY,
+        },
+        format="json",
+    )
+    assert created.status_code == 201
+    shown = api.get(f"/api/connections/{created.json()['id']}/").json()["nudge_url"]
+    assert shown == created.json()["nudge_url"]
+    assert shown.startswith("http") and "/odoo/nudge/" in shown
+    conn = OdooConnection.objects.get(pk=created.json()["id"])
+    assert shown.endswith(f"/odoo/nudge/{nudge_token(conn)}/")
+    changed = api.patch(f"/api/connections/{conn.pk}/", {"nudge_url": "x"}, format="json")
+    assert changed.json()["nudge_url"] == shown, "read-only"
