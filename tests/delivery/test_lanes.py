@@ -73,7 +73,12 @@ def test_a_slow_endpoint_does_not_delay_another_endpoints_deliveries() -> None:
         make_rule(url=slow.url_for(), timeout=3)
         fast_rule = make_rule(url=fast.url_for())
         record(3)
-        pump = threading.Thread(target=lambda: (sender.pump(), connection.close()), daemon=True)
+
+        def pump_and_close() -> None:
+            sender.pump()
+            connection.close()  # this thread's own connection
+
+        pump = threading.Thread(target=pump_and_close, daemon=True)
         pump.start()
         fast.wait_for(3)
         slow.wait_for(1)
