@@ -19,7 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from hub.lib import queue
-from hub.odoo import state
+from hub.odoo import nudge, state
 from hub.odoo.client import OdooClient, OdooError
 from hub.odoo.drift import hook_problems
 from hub.odoo.echo import same_user_warning
@@ -58,6 +58,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
         "transport",
         "uid",
         "push_token",
+        "nudge_url",
         "last_poll_at",
         "next_poll_at",
         "consecutive_failures",
@@ -96,11 +97,24 @@ class OdooConnectionAdmin(admin.ModelAdmin):
             },
         ),
         ("Detected", {"fields": ("version", "transport", "uid", "push_token")}),
+        (
+            "Nudge",
+            {
+                "fields": ("nudge_url",),
+                "description": "Odoo's server action Send Webhook Notification posts here to "
+                "have a record read at once (docs/odoo.md). The URL holds a secret; generating "
+                "a new push token replaces it.",
+            },
+        ),
     )
 
     @admin.display(description="Status")
     def status(self, obj: OdooConnection) -> str:
         return short(obj.last_error) if obj.last_error else "ok"
+
+    @admin.display(description="Nudge URL")
+    def nudge_url(self, obj: OdooConnection) -> str:
+        return nudge.nudge_url(obj) if obj.pk else "(shown once the connection is saved)"
 
     @admin.display(description="Push token")
     def push_token(self, obj: OdooConnection) -> str:

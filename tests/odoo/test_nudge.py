@@ -177,3 +177,9 @@ def test_the_api_shows_the_nudge_url_that_works(api, fake_odoo):
     assert shown.endswith(f"/odoo/nudge/{nudge_token(conn)}/")
     changed = api.patch(f"/api/connections/{conn.pk}/", {"nudge_url": "x"}, format="json")
     assert changed.json()["nudge_url"] == shown, "read-only"
+
+
+def test_the_admin_shows_the_nudge_url_on_the_connection(admin_client, odoo_conn, fake_odoo):
+    page = admin_client.get(f"/admin/hub/odooconnection/{odoo_conn.pk}/change/")
+    assert page.status_code == 200
+    assert nudge_url(odoo_conn) in page.content.decode()
