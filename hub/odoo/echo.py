@@ -47,9 +47,10 @@ class Recorder:
     def before(self, model: str, ids: list[int] | None) -> list[int]:
         """Pending rows (one per id, or one without id for a create); their pks."""
         OdooEcho.objects.filter(created_at__lt=timezone.now() - KEEP).delete()
+        targets: list[int | None] = [*ids] if ids is not None else [None]
         rows = [
             OdooEcho(connection_id=self.connection_id, model=model, record_id=rid)
-            for rid in (ids if ids is not None else [None])
+            for rid in targets
         ]
         return [row.pk for row in OdooEcho.objects.bulk_create(rows)]
 
