@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 PUMP_BUDGET = 45.0  # s of claiming; + the longest attempt (2 x 120 s) fits the 300-s task timeout
 RULES_TTL = 1.0  # seconds a sender reuses the list of lanes with work before looking again
+LINGER_POLL = 0.02  # seconds between looks for new work while a sender lingers
 POLL = 0.2  # seconds between claims while other senders hold a lane's slots
 CLOSE_WAIT = 2.0  # seconds to close pooled connections at exit
 GROUP_WAIT = 0.02  # seconds to wait for finished attempts before looking at the database again
@@ -153,6 +154,8 @@ class _Pump:
 
     def run(self) -> int:
         next_claim = 0.0
+        idle_since: float | None = None
+        newest = 0  # the newest log id when this sender went idle
         while True:
             now = time.monotonic()
             claimed, wait = 0, None
@@ -164,11 +167,26 @@ class _Pump:
                 self._record(done)
                 next_claim = 0.0  # slots freed: claim again at once
             self._heartbeat()
-            if not self.held and not claimed and not done:
-                if wait is None or time.monotonic() - self.started >= PUMP_BUDGET:
-                    break
+            if self.held or claimed or done:
+                idle_since = None
+                continue
+            now = time.monotonic()
+            if idle_since is None:
+                idle_since = now
+                newest = _newest_log() if self.follow and settings.HUB_DELIVERY_LINGER else 0
+            if now - self.started >= PUMP_BUDGET:
+                break
+            if wait is not None:
                 time.sleep(wait)  # a rate-limited lane refills in a moment
                 next_claim = 0.0
+            elif self.follow and now - idle_since < settings.HUB_DELIVERY_LINGER:
+                # A steady stream: wait for new deliveries here (one indexed look per poll)
+                # rather than return and have the next queue task start a sender again.
+                time.sleep(LINGER_POLL)
+                found = _newer_pending(newest)
+                idle_since, next_claim = (None, 0.0) if found else (idle_since, float("inf"))
+            else:
+                break
         if self.scope is not None and not self.follow:
             self._hand_over_leftovers()
         return self.sent
@@ -278,6 +296,14 @@ class _Pump:
         left = list(lanes.pending(timezone.now(), self.scope).values_list("id", flat=True))
         if left:
             queue.enqueue(left)
+
+
+def _newest_log() -> int:
+    return WebhookLog.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def _newer_pending(newest: int) -> bool:
+    return WebhookLog.objects.filter(pk__gt=newest, status=LogStatus.PENDING).exists()
 
 
 def _compose(log: WebhookLog) -> OutboundRequest:

@@ -232,6 +232,9 @@ HUB_OPS_EMAIL = env.str("HUB_OPS_EMAIL", default="")
 # attempts in flight per sender process across all lanes.
 HUB_DELIVERY_LEASE = env.int("HUB_DELIVERY_LEASE", default=60)
 HUB_DELIVERY_CONCURRENCY = env.int("HUB_DELIVERY_CONCURRENCY", default=100)
+# Seconds a queue task's sender keeps looking for new deliveries once it has none (so a steady
+# stream is sent by running senders instead of one task start per event); 0 = return at once.
+HUB_DELIVERY_LINGER = env.float("HUB_DELIVERY_LINGER", default=1.0)
 HUB_OPS_WEBHOOK_URL = env.str("HUB_OPS_WEBHOOK_URL", default="")
 
 # --- Operations (docs/operations.md) --------------------------------------------------------

@@ -14,3 +14,5 @@ from hub.settings import Q_CLUSTER  # noqa: E402
 Q_CLUSTER["sync"] = True
 HUB_ENCRYPTION_KEYS = ["zMK4-gYOuUGKhSvyD-YCx0mt9hGgQzim6KMkkkisyqk="]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The sync queue runs a sender inline per event: it must return as soon as it is idle.
+HUB_DELIVERY_LINGER = 0.0
