@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Any
+from functools import partial
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,11 +14,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from delivery.models import WebhookLog, WebhookRetry
-from inbound.models import InboundSource, IncomingWebhook
+from inbound.models import IncomingWebhook
 from rules.models import WebhookRule
+from tests import factories
 from tests.fakes.receiver import receiver  # noqa: F401  (fixture)
-
-_serial = itertools.count(1)
 
 
 def day_start(days_ago: int = 0) -> datetime:
@@ -34,74 +32,25 @@ def at(days_ago: int, hour: float = 12.0) -> datetime:
     return min(moment, timezone.now() - timedelta(seconds=1)) if days_ago == 0 else moment
 
 
+# Fixtures only for database access: the factories themselves are in tests/factories.py.
 @pytest.fixture
-def make_rule(db) -> Callable[..., WebhookRule]:
-    def make(name: str = "Orders to ERP", **kw: Any) -> WebhookRule:
-        kw.setdefault("model", "sale.order")
-        kw.setdefault("url", f"https://{name.lower().replace(' ', '-')}.example.com/hook")
-        return WebhookRule.objects.create(name=name, **kw)
-
-    return make
+def make_rule(db: None) -> Callable[..., WebhookRule]:
+    return partial(factories.make_rule, model="sale.order", events=())
 
 
 @pytest.fixture
-def make_log(db) -> Callable[..., WebhookLog]:
-    """A WebhookLog row; `created_at` is set after insert (the field is auto_now_add)."""
-
-    def make(
-        status: str = "success", *, created_at: datetime | None = None, rule=None, **kw: Any
-    ) -> WebhookLog:
-        if rule is not None:
-            kw.setdefault("rule_name", rule.name)
-            kw.setdefault("model", rule.model)
-            kw.setdefault("url", rule.url)
-        kw.setdefault("model", "sale.order")
-        kw.setdefault("event_code", "write")
-        kw.setdefault("url", "https://erp.example.com/hook")
-        kw.setdefault("delivery_id", f"msg_test{next(_serial)}")
-        if status in ("success", "failed"):
-            kw.setdefault("duration_ms", 100)
-            kw.setdefault("response_status", 200 if status == "success" else 503)
-        if status == "failed":
-            kw.setdefault("error", "HTTP 503")
-        log = WebhookLog.objects.create(status=status, rule=rule, **kw)
-        if created_at is not None:
-            WebhookLog.objects.filter(pk=log.pk).update(created_at=created_at)
-            log.created_at = created_at
-        return log
-
-    return make
+def make_log(db: None) -> Callable[..., WebhookLog]:
+    return factories.make_log
 
 
 @pytest.fixture
-def make_retry(db) -> Callable[..., WebhookRetry]:
-    def make(state: str = "pending", **kw: Any) -> WebhookRetry:
-        kw.setdefault("delivery_id", f"msg_retry{next(_serial)}")
-        if state == "exhausted":
-            kw.setdefault("exhausted_at", timezone.now() - timedelta(minutes=5))
-        return WebhookRetry.objects.create(state=state, **kw)
-
-    return make
+def make_retry(db: None) -> Callable[..., WebhookRetry]:
+    return factories.make_retry
 
 
 @pytest.fixture
-def make_incoming(db) -> Callable[..., IncomingWebhook]:
-    source = None
-
-    def make(
-        state: str = "done", *, received_at: datetime | None = None, **kw: Any
-    ) -> IncomingWebhook:
-        nonlocal source
-        if source is None:
-            source = InboundSource.objects.create(name="Shop", verification="none")
-        kw.setdefault("verification_status", "not_required")
-        row = IncomingWebhook.objects.create(source=source, state=state, headers={}, **kw)
-        if received_at is not None:
-            IncomingWebhook.objects.filter(pk=row.pk).update(received_at=received_at)
-            row.received_at = received_at
-        return row
-
-    return make
+def make_incoming(db: None) -> Callable[..., IncomingWebhook]:
+    return factories.make_incoming
 
 
 @pytest.fixture

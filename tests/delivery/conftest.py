@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from delivery import sweeps
 from delivery.models import RetryState, WebhookRetry
-from tests.delivery.factories import emit
+from tests.factories import emit
 from tests.fakes.receiver import receiver  # noqa: F401  (fixture)
 
 

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from delivery.models import RetryState, WebhookLog, WebhookRetry
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db

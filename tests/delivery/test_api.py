@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from delivery.models import RetryState, WebhookLog, WebhookRetry
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db

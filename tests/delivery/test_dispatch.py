@@ -14,7 +14,7 @@ from hub.crypto import generate_signing_secret
 from hub.events import NewEvent, record_events
 from hub.models import EventHistory
 from rules.models import PayloadField
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from urllib3.exceptions import MaxRetryError, NameResolutionError
 from delivery.models import WebhookLog, WebhookRetry
 from hub.lib.errors import friendly_error, summary_line
 from hub.lib.http import Outcome, send
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, Reply
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from delivery.models import BreakerState, Lane, WebhookLog
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db

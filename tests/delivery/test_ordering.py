@@ -8,7 +8,7 @@ from django.utils import timezone
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from delivery.ordering import PARKED
 from delivery.services import cancel
-from tests.delivery.factories import make_rule
+from tests.factories import make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db

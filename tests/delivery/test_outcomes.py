@@ -14,7 +14,7 @@ from delivery.sending import deliver
 from delivery.services import retry_now
 from hub.events import NewEvent, record_events
 from rules.models import WebhookRule
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from hub.models import EventHistory
 from rules.models import PayloadField, WebhookRule
 from rules.planning import plan_one
 from rules.samples import sample_event
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from delivery import lanes, retries, sending, sweeps
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry, new_delivery_id
 from delivery.sending import deliver
 from hub.lib.http import HttpResult, Outcome
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, receiver  # noqa: F401  (fixture)
 from tests.hub.test_api_contract import CONNECTION, EVENT, HOOK, PAYLOAD_FIELD, RULE, SOURCE
 

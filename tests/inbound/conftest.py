@@ -12,25 +12,13 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from hub.crypto import generate_signing_secret
 from inbound.models import InboundSource
-from inbound.source_checks import validate_source
+from tests import factories
 
 
 @pytest.fixture
 def make_source(db: None) -> Callable[..., InboundSource]:
-    def make(**kw: Any) -> InboundSource:
-        kw.setdefault("name", f"source {uuid.uuid4().hex[:6]}")
-        kw.setdefault("verification", "standard")
-        if kw["verification"] in {"standard", "hmac"}:
-            kw.setdefault("secret", generate_signing_secret())
-        source = InboundSource(**kw)
-        source.full_clean()
-        validate_source(source)
-        source.save()
-        return source
-
-    return make
+    return factories.make_source
 
 
 def standard_headers(

@@ -18,7 +18,7 @@ from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.models import ModelHook, OdooConnection
 from hub.ops.health import redis_client
 from inbound.models import InboundSource, IncomingWebhook
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 
 pytestmark = pytest.mark.django_db
 

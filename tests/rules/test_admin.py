@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
@@ -11,6 +12,7 @@ from django.urls import reverse
 from delivery.models import WebhookLog
 from hub.models import EventHistory
 from rules.models import PayloadField, WebhookEvent, WebhookRule
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -22,13 +24,8 @@ def change_url(rule: WebhookRule) -> str:
     return reverse("admin:rules_webhookrule_change", args=[rule.pk])
 
 
-def make_rule(**kwargs) -> WebhookRule:
-    values = {"name": "Orders", "model": "sale.order", "url": "https://x.test/hook", **kwargs}
-    rule = WebhookRule.objects.create(**values)
-    # get_or_create: a transactional test flushes the standard events the migration made.
-    write, _ = WebhookEvent.objects.get_or_create(code="write", defaults={"name": "Updated"})
-    rule.events.add(write)
-    return rule
+def make_rule(**kwargs: Any) -> WebhookRule:
+    return factories.make_rule(**{"name": "Orders", "model": "sale.order", **kwargs})
 
 
 def form_data(**overrides) -> dict:

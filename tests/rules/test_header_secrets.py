@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -11,8 +12,9 @@ from django.urls import reverse
 
 from hub.crypto import PREFIX
 from hub.lib.redaction import MASK, is_secret_header
-from rules.models import WebhookEvent, WebhookRule
-from tests.delivery.factories import emit
+from rules.models import WebhookRule
+from tests import factories
+from tests.factories import emit
 from tests.fakes.receiver import Receiver
 from tests.rules.test_admin import form_data
 from tests.rules.test_api_rules import create
@@ -27,12 +29,8 @@ def raw_headers(rule_id: int) -> str:
         return cursor.fetchone()[0]
 
 
-def make_rule(**fields: object) -> WebhookRule:
-    fields = {"name": "Orders", "model": "res.partner", "url": "https://x.test/hook", **fields}
-    rule = WebhookRule.objects.create(**fields)
-    write, _ = WebhookEvent.objects.get_or_create(code="write", defaults={"name": "Updated"})
-    rule.events.add(write)
-    return rule
+def make_rule(**fields: Any) -> WebhookRule:
+    return factories.make_rule(**{"name": "Orders", "url": "https://x.test/hook", **fields})
 
 
 @pytest.mark.parametrize(

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hub.models import OdooConnection
 from rules.matching import candidate_rules, matching_rules, needed_paths
 from rules.models import PayloadField, WebhookEvent, WebhookRule
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 ORDER = {"id": 1, "state": "sale", "amount_total": 1500.0, "partner_id": [7, "Azure"]}
 
 
-def make_rule(name: str = "r", *, events=("write",), **kwargs) -> WebhookRule:
-    rule = WebhookRule.objects.create(
-        **{"name": name, "model": "sale.order", "url": "https://example.com/hook", **kwargs}
-    )
-    rule.events.set(WebhookEvent.objects.filter(code__in=events))
-    return rule
+def make_rule(name: str = "r", **kwargs: Any) -> WebhookRule:
+    return factories.make_rule(name, **{"model": "sale.order", **kwargs})
 
 
 def match(*, model="sale.order", event_code="write", connection_id=None, data=None, changes=None):
