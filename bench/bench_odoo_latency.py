@@ -23,6 +23,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 CHANGES = 20
 IDLE = 10.0
@@ -129,7 +130,7 @@ def main() -> None:
             when = start
             for pid in ids:
                 when += random.uniform(0.3, 2.3)  # noqa: S311 - timing jitter, not security
-                driver.at(when, lambda pid=pid: change(pid, tag, nudge))
+                driver.at(when, partial(change, pid, tag, nudge))
             return when + 3.0
 
         rng_start = time.perf_counter() + 0.5
@@ -137,7 +138,12 @@ def main() -> None:
         nudge_end = schedule(polling_end, "nudge", nudge=True)
         idle_calls: list[int] = []
         idle_start = nudge_end + SETTLE  # the last changes settled: nothing left to read
-        driver.at(idle_start, lambda: (fake.reset_calls(), idle_calls.append(0)))
+
+        def start_idle() -> None:
+            fake.reset_calls()
+            idle_calls.append(0)
+
+        driver.at(idle_start, start_idle)
         driver.at(idle_start + IDLE, lambda: idle_calls.append(fake.count()))
         runner.run(stop=lambda: len(idle_calls) == 2, sleep=driver.sleep)
         rx.wait_for(2 * CHANGES, timeout=10)

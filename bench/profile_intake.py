@@ -15,10 +15,12 @@ import pstats
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 
-def _requests(kind: str) -> tuple[str, object]:
+def _requests(kind: str) -> tuple[str, Callable[[int], dict[str, Any]]]:
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
     from standardwebhooks import Webhook
