@@ -81,15 +81,30 @@ class Handoff:
                 self._done.notify_all()
 
 
+class _QuietEnqueue(logging.Filter):
+    """Drops django-q2's "Enqueued [...] <task id>" INFO line for the hand-off thread's tasks:
+    formatting and writing one log line per accepted webhook was a third of the cost of queueing
+    it (bench/profile_intake.py). The row, and the task in the admin, say as much."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno == logging.INFO
+            and threading.current_thread().name == THREAD_NAME
+            and str(record.msg).startswith("Enqueued")
+        )
+
+
 def _send(incoming_ids: list[int]) -> None:
     from inbound.services import enqueue_now
 
     enqueue_now(incoming_ids)
 
 
+THREAD_NAME = "inbound-handoff"
 # Up to 20 requests per task: a task of cheap handlers costs the worker little more than one,
 # and a slow handler (an Odoo upsert) holds up at most 19 others.
-handoff = Handoff(_send, name="inbound-handoff", batch=20)
+handoff = Handoff(_send, name=THREAD_NAME, batch=20)
+logging.getLogger("django-q").addFilter(_QuietEnqueue())
 
 
 @atexit.register

@@ -11,8 +11,28 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Field, Model
+
+# Field classes (exactly these, not subclasses such as an encrypted text field) that store a
+# str, int, bool or None as it is on every backend: their get_db_prep_save, a tenth of the
+# insert's time for the accept path's 18 columns, is skipped for such values.
+_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.ForeignKey,
+)
+_AS_IS = (str, int, bool, type(None))
+
+
+@cache
+def _plain(model: type[Model]) -> frozenset[Field]:
+    return frozenset(f for f in model._meta.concrete_fields if type(f) in _PLAIN)
 
 
 @cache
@@ -35,12 +55,13 @@ def insert_row(model: type[Model], values: dict[str, Any]) -> int:
     unknown = set(values) - {f.attname for f in fields}
     if unknown:
         raise TypeError(f"not fields of {model.__name__}: {', '.join(sorted(unknown))}")
-    params = [
-        f.get_db_prep_save(
-            values[f.attname] if f.attname in values else f.get_default(), connection
-        )
-        for f in fields
-    ]
+    plain = _plain(model)
+    params = []
+    for f in fields:
+        value = values[f.attname] if f.attname in values else f.get_default()
+        if f not in plain or type(value) not in _AS_IS:
+            value = f.get_db_prep_save(value, connection)
+        params.append(value)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (pk,) = cursor.fetchone()

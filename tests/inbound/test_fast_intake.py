@@ -5,18 +5,20 @@ ids reach the broker in batches off the request thread, a batch task runs every 
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django_q.conf import Conf
 
 from inbound import rotation, services, source_cache, tasks
-from inbound.handoff import Handoff
+from inbound.handoff import THREAD_NAME, Handoff
 from inbound.models import InboundSource, IncomingWebhook
 from tests import factories
 from tests.inbound.conftest import post_signed, standard_headers
@@ -212,3 +214,24 @@ def test_a_batch_task_runs_the_handler_of_every_request_in_it(db: None) -> None:
 def test_handing_off_is_off_in_the_tests_sync_mode_and_with_the_orm_broker() -> None:
     # tests.settings run the queue inline: the handler must still run before post() returns.
     assert services.handing_off() is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queueing_from_the_handoff_thread_writes_no_log_line_per_request(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(Conf, "SYNC", False)  # push to the (ORM) broker instead of running it
+
+    def send(ids: list[int]) -> None:
+        try:
+            services.enqueue_now(ids)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    caplog.set_level(logging.INFO, logger="django-q")
+    handoff = Handoff(send, name=THREAD_NAME, batch=20)
+    handoff.submit(101)
+    assert handoff.flush(timeout=10)
+    assert not [r for r in caplog.records if r.getMessage().startswith("Enqueued")]
+    services.enqueue_now([102])  # any other thread keeps django-q2's line
+    assert [r for r in caplog.records if r.getMessage().startswith("Enqueued")]
