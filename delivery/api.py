@@ -1,4 +1,5 @@
-"""API endpoints of this app (registered on hub.api.routers.router): logs, retries, lanes."""
+"""API endpoints of this app (registered on hub.api.routers.router): logs, retries, lanes, and
+send-test (`POST /api/rules/<id>/test/`, served here because sending is delivery's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,8 +16,10 @@ from rest_framework.response import Response
 
 from delivery import lanes, services
 from delivery.models import Lane, WebhookLog, WebhookRetry
+from delivery.probe import send_test_now
 from hub.api.permissions import ModelPermissions
 from hub.api.routers import router
+from rules.models import WebhookRule
 
 LOG_LIST_FIELDS = [
     "id",
@@ -279,3 +282,49 @@ class LaneViewSet(
 
 
 router.register("lanes", LaneViewSet, basename="lane")
+
+
+RuleTestResult = inline_serializer(
+    "RuleTestResult",
+    {
+        "id": serializers.IntegerField(),
+        "delivery_id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "response_status": serializers.IntegerField(allow_null=True),
+        "response_body": serializers.CharField(),
+        "duration_ms": serializers.IntegerField(allow_null=True),
+        "error": serializers.CharField(),
+    },
+)
+
+
+class RuleTestViewSet(viewsets.GenericViewSet):
+    """``POST /api/rules/<id>/test/``: the rule's send-test, next to the rule's own routes.
+
+    Registered under a prefix that holds the id, so it adds one route to the rules' URLs
+    without a second ``rules`` entry on the API root; the permissions are the rule's (POST
+    needs ``rules.add_webhookrule``, as every POST action on a rule)."""
+
+    queryset = WebhookRule.objects.all()
+    filter_backends = ()
+    pagination_class = None
+    lookup_url_kwarg = "pk"
+
+    @extend_schema(request=None, responses={200: RuleTestResult})
+    def create(self, request: Request, pk: str | None = None) -> Response:
+        """Send a sample delivery now (test mode rules only log it) and return the outcome."""
+        log = send_test_now(rule=self.get_object())
+        return Response(
+            {
+                "id": log.pk,
+                "delivery_id": log.delivery_id,
+                "status": log.status,
+                "response_status": log.response_status,
+                "response_body": log.response_body,
+                "duration_ms": log.duration_ms,
+                "error": log.error,
+            }
+        )
+
+
+router.register(r"rules/(?P<pk>[^/.]+)/test", RuleTestViewSet, basename="webhookrule-test")

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
+from hub import rule_admin  # noqa: F401  (registers the webhook rule admin)
 from hub.models import EventHistory
 from hub.odoo import admin as odoo_admin  # noqa: F401  (registers connections and hooks)
 

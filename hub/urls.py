@@ -14,9 +14,10 @@ from hub.api.routers import router
 from hub.api.schema import SchemaView
 from hub.ops import views as ops_views
 
-# Each app registers its viewsets on the shared router when its api module is imported.
-for _app in ("hub.odoo", "rules", "delivery", "inbound"):
-    importlib.import_module(f"{_app}.api")
+# Each app registers its viewsets on the shared router when its api module is imported
+# (the emit entry point lives next to hub.events; the order is the API root's).
+for _module in ("hub.odoo.api", "rules.api", "hub.api.emit", "delivery.api", "inbound.api"):
+    importlib.import_module(_module)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

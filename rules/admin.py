@@ -7,14 +7,13 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from hub.lib.errors import summary_line
 from rules.forms import (
     PayloadFieldFormSet,
     PayloadFieldInlineForm,
@@ -25,37 +24,10 @@ from rules.models import PayloadField, WebhookEvent, WebhookRule
 from rules.problems import problems_for
 from rules.services import drop_old_secrets, rotate_secret
 
-MAX_TESTS_PER_ACTION = 20  # each test is a real HTTP request made inside the admin request
-SHOWN_HEADERS = ("Content-Type", "Content-Length", "Location", "Retry-After", "X-Request-Id")
-BODY_PREFIX = 200  # characters of the response body in the message (the log keeps 64 KiB)
-
 
 def cut(text: str, width: int) -> str:
     """`text`, or its first `width - 1` characters and an ellipsis (the full text in a title)."""
     return text if len(text) <= width else f"{text[: width - 1]}…"
-
-
-def send_test_message(rule: WebhookRule, log: Any) -> str:
-    """'Orders: success HTTP 200 in 12 ms; Content-Type: ...; body: {"ok": true}' (one line)."""
-    parts = [f"{rule.name}: {log.status}"]
-    if log.response_status is not None:
-        parts.append(f"HTTP {log.response_status}")
-    if log.duration_ms is not None:
-        parts.append(f"in {log.duration_ms} ms")
-    if log.error and log.error != f"HTTP {log.response_status}":  # not the status twice
-        parts.append(f"- {summary_line(log.error)}")
-    text = " ".join(parts)
-    received = {k.lower(): v for k, v in (log.response_headers or {}).items()}
-    headers = [
-        f"{name}: {received[name.lower()]}" for name in SHOWN_HEADERS if name.lower() in received
-    ]
-    if headers:
-        text += "; " + ", ".join(headers)
-    if log.response_status is not None:
-        body = " ".join((log.response_body or "").split())
-        cut = f"{body[:BODY_PREFIX]}…" if len(body) > BODY_PREFIX else body
-        text += f"; body: {cut or '(empty)'}"
-    return text
 
 
 @admin.register(WebhookEvent)
@@ -93,8 +65,13 @@ class PayloadFieldInline(admin.TabularInline):
     ordering = ("sequence", "id")
 
 
-@admin.register(WebhookRule)
 class WebhookRuleAdmin(admin.ModelAdmin):
+    """The rule's own pages: fields, payload fields, signing secrets.
+
+    Registered by the project (hub/rule_admin.py) together with "send test now" (delivery) and
+    "record a test event" (hub.events): both sit above rules, which imports neither.
+    """
+
     form = WebhookRuleAdminForm
     inlines = (PayloadFieldInline,)
     change_form_template = "admin/rules/webhookrule/change_form.html"
@@ -113,12 +90,7 @@ class WebhookRuleAdmin(admin.ModelAdmin):
     list_select_related = ("connection",)
     filter_horizontal = ("events",)
     readonly_fields = ("signing_status", "deactivated_reason", "created_at", "updated_at")
-    actions = (
-        "send_test_now",
-        "record_test_event",
-        "rotate_signing_secret",
-        "drop_previous_secrets",
-    )
+    actions: tuple[str, ...] = ("rotate_signing_secret", "drop_previous_secrets")
     fieldsets = (
         (None, {"fields": ("name", "description", "model", "events", "connection", "active")}),
         ("Target", {"fields": ("url", "http_method", "dispatch_mode", "timeout", "headers")}),
@@ -223,11 +195,6 @@ class WebhookRuleAdmin(admin.ModelAdmin):
 
     # --- actions --------------------------------------------------------------------------------
 
-    @admin.action(description="Send test event now (shows the response)", permissions=["change"])
-    def send_test_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for rule in queryset[:MAX_TESTS_PER_ACTION]:
-            self._send_test(request, rule)
-
     @admin.action(
         description="Rotate signing secret (keep the previous one)", permissions=["change"]
     )
@@ -242,57 +209,11 @@ class WebhookRuleAdmin(admin.ModelAdmin):
         removed = sum(drop_old_secrets(rule_id=rule.pk) for rule in queryset)
         self.message_user(request, f"Removed {removed} previous secret(s).", messages.SUCCESS)
 
-    @admin.action(
-        description="Record a test event (sample record, matched against every rule)",
-        permissions=["change"],
-    )
-    def record_test_event(self, request: HttpRequest, queryset: QuerySet) -> None:
-        # Unlike "send test now", this goes the whole way: event history, matching (conditions,
-        # trigger fields, every rule of the model), pending deliveries, queue, retries.
-        from hub.events import NewEvent, record_event
-        from rules.samples import sample_event
-
-        for rule in queryset[:MAX_TESTS_PER_ACTION]:
-            sample = sample_event(rule=rule)
-            history = record_event(
-                NewEvent(
-                    model=sample.model,
-                    event_code=sample.event_code,
-                    record_id=sample.record_id,
-                    data=sample.data,
-                    changes=sample.changes,
-                    source="admin-test",
-                )
-            )
-            self.message_user(
-                request,
-                f"{rule.name}: recorded {history.type} event {history.event_id}; "
-                f"{history.rules_triggered} rule(s) matched and were queued.",
-                messages.SUCCESS if history.rules_triggered else messages.WARNING,
-            )
-
-    def _send_test(self, request: HttpRequest, rule: WebhookRule) -> None:
-        from delivery.services import send_test  # delivery depends on rules, not the reverse
-        from rules.planning import plan_one
-        from rules.samples import sample_event
-
-        event = sample_event(rule=rule)
-        log = send_test(event=event, planned=plan_one(rule=rule, event=event))
-        ok = log.status in ("success", "test")
-        self.message_user(
-            request, send_test_message(rule, log), messages.SUCCESS if ok else messages.ERROR
-        )
-
     # --- buttons on the change page -------------------------------------------------------------
 
     def get_urls(self) -> list:
         wrap = self.admin_site.admin_view
         return [
-            path(
-                "<int:rule_id>/send-test/",
-                wrap(require_POST(self.send_test_view)),
-                name="rules_webhookrule_send_test",
-            ),
             path(
                 "<int:rule_id>/rotate-secret/",
                 wrap(require_POST(self.rotate_secret_view)),
@@ -306,11 +227,6 @@ class WebhookRuleAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, rule):
             raise PermissionDenied
         return rule
-
-    def send_test_view(self, request: HttpRequest, rule_id: int) -> HttpResponse:
-        rule = self._rule_for_change(request, rule_id)
-        self._send_test(request, rule)
-        return HttpResponseRedirect(reverse("admin:rules_webhookrule_change", args=[rule.pk]))
 
     def rotate_secret_view(self, request: HttpRequest, rule_id: int) -> HttpResponse:
         rule = self._rule_for_change(request, rule_id)
