@@ -11,4 +11,5 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.dashboard_page, name="index"),
     path("data", views.DashboardDataView.as_view(), name="data"),
+    path("trace/", views.trace_page, name="trace"),
 ]

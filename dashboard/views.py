@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -26,6 +29,8 @@ from dashboard.selectors import (
     filter_choices,
     parse_params,
 )
+from dashboard.trace import DEFAULT_LIMIT, TraceError, parse_query, trace_record
+from hub.models import OdooConnection
 
 
 class DashboardDataView(APIView):
@@ -66,3 +71,33 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
         },
     }
     return render(request, "dashboard/index.html", context)
+
+
+def can_trace(user: Any) -> bool:
+    """The trace shows events and deliveries: both view permissions are needed."""
+    return all(user.has_perm(p) for p in ("hub.view_eventhistory", "delivery.view_webhooklog"))
+
+
+@staff_member_required
+def trace_page(request: HttpRequest) -> HttpResponse:
+    """The per-record trace (dashboard/trace.py) as an admin page."""
+    if not can_trace(request.user):
+        raise PermissionDenied
+    trace, error, query = None, "", None
+    if request.GET.get("model") or request.GET.get("record_id"):
+        try:
+            query = parse_query(request.GET)
+            trace = trace_record(query)
+        except TraceError as exc:
+            error = str(exc)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Record trace",
+        "params": request.GET,
+        "connections": OdooConnection.objects.order_by("name"),
+        "trace": trace,
+        "error": error,
+        "limit": query.limit if query else DEFAULT_LIMIT,
+        "api_url": "/api/trace/",
+    }
+    return render(request, "dashboard/trace.html", context)

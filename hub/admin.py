@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.http import HttpRequest
@@ -83,6 +84,10 @@ class EventHistoryAdmin(admin.ModelAdmin):
         except NoReverseMatch:
             return "-"
         links = [(f"{url}?event__id__exact={obj.pk}", "delivery logs of this event")]
+        if obj.record_id is not None:
+            # The per-record trace (dashboard): every event and delivery of this record.
+            query = urlencode({"model": obj.model, "record_id": obj.record_id})
+            links.append((f"{reverse('dashboard:trace')}?{query}", "trace of this record"))
         return format_html_join(", ", '<a href="{}">{}</a>', links)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -54,6 +54,8 @@ class EventHistory(models.Model):
         indexes = [
             models.Index(fields=["model", "occurred_at"], name="history_model_time"),
             models.Index(fields=["event_code", "occurred_at"], name="history_code_time"),
+            # The per-record trace (dashboard/trace.py): one record's events, newest first.
+            models.Index(fields=["model", "record_id", "occurred_at"], name="history_record_time"),
         ]
 
     def __str__(self) -> str:

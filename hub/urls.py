@@ -16,7 +16,14 @@ from hub.ops import views as ops_views
 
 # Each app registers its viewsets on the shared router when its api module is imported
 # (the emit entry point lives next to hub.events; the order is the API root's).
-for _module in ("hub.odoo.api", "rules.api", "hub.api.emit", "delivery.api", "inbound.api"):
+for _module in (
+    "hub.odoo.api",
+    "rules.api",
+    "hub.api.emit",
+    "delivery.api",
+    "inbound.api",
+    "dashboard.api",
+):
     importlib.import_module(_module)
 
 urlpatterns = [

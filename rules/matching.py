@@ -84,6 +84,33 @@ def matching_rules(
     ]
 
 
+def why_not(
+    rule: WebhookRule,
+    *,
+    model: str,
+    event_code: str,
+    connection_id: int | None,
+    data: dict[str, Any],
+    changes: dict[str, Any] | None,
+) -> str:
+    """Empty when the rule fires for this event, else the first reason it does not, checked in
+    matching_rules' order (the per-record trace explains each rule with it). The rule's events
+    must be prefetched active-only, as candidate_rules does."""
+    if not rule.active:
+        return "rule inactive"
+    if rule.model != model:
+        return f"rule is for {rule.model}"
+    if not _listens(rule, model, event_code):
+        return f"event code {event_code!r} not watched by the rule"
+    if rule.connection_id is not None and rule.connection_id != connection_id:
+        return "rule is limited to another Odoo connection"
+    if not _triggered(rule, event_code, changes):
+        return "no trigger field changed (" + ", ".join(map(str, rule.trigger_fields)) + ")"
+    if not _condition_holds(rule, data):
+        return "condition false"
+    return ""
+
+
 def rule_paths(rule: WebhookRule) -> set[str]:
     """The record paths one rule reads: payload sources, template placeholders, condition."""
     fields = list(rule.payload_fields.all())
