@@ -18,9 +18,10 @@ Algorithm (docs/odoo.md explains the guarantees):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -352,21 +353,57 @@ def scan_batch() -> int:
     return max(batch_size() * 10, 1000)
 
 
+READ_GROUP = 4  # pages read (and their relations resolved) per call; each commits on its own
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]  # as read (for the count of records read)
+    fresh: list[dict[str, Any]]  # new or changed: decided and committed, relations resolved
+    snaps: dict[int, Snap]
+    cursor: str | None
+
+
+def _fresh(hook: ModelHook, rows: list[dict[str, Any]]) -> tuple[list[dict], dict[int, Snap]]:
+    """Unsettled records are read again: skip the unchanged ones before any related read."""
+    snaps = load_snaps(hook, [r["id"] for r in rows])
+    return [r for r in rows if r["id"] not in snaps or not unchanged(snaps[r["id"]], r)], snaps
+
+
 def baseline_pages(
-    client: OdooClient, *, hook: ModelHook, plan: ReadPlan, domain: list, since: str | None
-) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    client: OdooClient,
+    *,
+    hook: ModelHook,
+    plan: Callable[[], ReadPlan],
+    domain: list,
+    since: str | None,
+) -> Iterator[Page]:
     """The first poll reads every record in full, page by page (nothing is known yet)."""
-    yield from window_pages(
-        client, model=hook.model, domain=domain, fields=plan.fields, since=since, batch=batch_size()
-    )
+    for rows, cursor in window_pages(
+        client,
+        model=hook.model,
+        domain=domain,
+        fields=plan().fields,
+        since=since,
+        batch=batch_size(),
+    ):
+        fresh, snaps = _fresh(hook, rows)
+        resolve(client, hook, plan(), fresh)
+        yield Page(rows, fresh, snaps, cursor)
 
 
 def changed_pages(
-    client: OdooClient, *, hook: ModelHook, plan: ReadPlan, domain: list, since: str | None
-) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
-    """Scan ids and write_date of the window, then read in full, page by page, only what is
-    new, rewritten or not settled yet (hub/odoo/scan.py); the last page carries the cursor
-    even when nothing needed reading."""
+    client: OdooClient,
+    *,
+    hook: ModelHook,
+    plan: Callable[[], ReadPlan],
+    domain: list,
+    since: str | None,
+) -> Iterator[Page]:
+    """Scan ids and write_date of the window, then read in full only what is new, rewritten
+    or not settled yet (hub/odoo/scan.py): READ_GROUP pages per read call and per related
+    read, one transaction per page; the last page carries the cursor even when nothing
+    needed reading. The read plan is only made when something is read."""
     floor = scan.clock_floor(hook)
     started = hook.cursor
     cursor = to_odoo(started) if started else None
@@ -386,13 +423,25 @@ def changed_pages(
         scan.observed(hook.pk, scanned[-1][1])
     bound = scan.read_bound(floor, scanned, cursor)
     todo = scan.stale(scanned, scan.snapshot_dates(hook, list(latest)), settled_before=cursor or "")
-    pages = [todo[i : i + batch_size()] for i in range(0, len(todo), batch_size())]
-    for page, page_cursor in zip(pages, scan.page_cursors(pages, bound=bound), strict=True):
-        order = {rid: n for n, (rid, _) in enumerate(page)}
-        rows = client.read(hook.model, list(order), plan.fields)
-        yield sorted(rows, key=lambda r: order[r["id"]]), page_cursor or None
+    size = batch_size()
+    pages = [todo[i : i + size] for i in range(0, len(todo), size)]
+    cursors = scan.page_cursors(pages, bound=bound)
+    for first in range(0, len(pages), READ_GROUP):
+        group = pages[first : first + READ_GROUP]
+        order = {rid: n for n, (rid, _) in enumerate(item for page in group for item in page)}
+        rows = sorted(
+            client.read(hook.model, list(order), plan().fields), key=lambda r: order[r["id"]]
+        )
+        fresh, snaps = _fresh(hook, rows)
+        resolve(client, hook, plan(), fresh)
+        by_id = {r["id"]: r for r in rows}
+        changed = {r["id"] for r in fresh}
+        for index, page in enumerate(group, start=first):
+            page_rows = [by_id[rid] for rid, _ in page if rid in by_id]
+            page_fresh = [r for r in page_rows if r["id"] in changed]
+            yield Page(page_rows, page_fresh, snaps, cursors[index] or None)
     if not pages:
-        yield [], bound or None
+        yield Page([], [], {}, bound or None)
     if window.full:
         scan.overlap_scanned(hook, started)
 
@@ -406,29 +455,25 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
         return result
     try:
         own_uid = client.uid or client.authenticate()
-        plan = plan_for(hook, client)
+        plan = functools.cache(lambda: plan_for(hook, client))  # not made for an idle poll
         domain = list(parse_domain(hook.domain))
         baseline = result.baseline = not hook.baseline_done
         since = to_odoo(hook.cursor - overlap()) if hook.cursor else None
         walk = baseline_pages if baseline else changed_pages
-        for rows, cursor in walk(client, hook=hook, plan=plan, domain=domain, since=since):
-            snaps = load_snaps(hook, [r["id"] for r in rows])
-            # Unsettled records are read again: skip the unchanged ones before related reads.
-            fresh = [r for r in rows if r["id"] not in snaps or not unchanged(snaps[r["id"]], r)]
-            resolve(client, hook, plan, fresh)
+        for page in walk(client, hook=hook, plan=plan, domain=domain, since=since):
             token = commit_page(
                 hook,
                 token,
-                fresh,
-                snaps=snaps,
-                plan=plan,
+                page.fresh,
+                snaps=page.snaps,
+                plan=plan() if page.fresh else ReadPlan(hook.model, [], {}, [], False),
                 own_uid=own_uid,
                 baseline=baseline,
                 window_start=since,
-                cursor=cursor,
+                cursor=page.cursor,
                 result=result,
             )
-            result.seen += len(rows)
+            result.seen += len(page.rows)
         if baseline:
             fields: dict[str, Any] = {"baseline_done": True}
             if hook.cursor is None:
