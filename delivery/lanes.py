@@ -49,13 +49,17 @@ def pending(now: datetime, ids: list[int] | None = None) -> QuerySet[WebhookLog]
     return qs if ids is None else qs.filter(id__in=ids)
 
 
-def in_flight(rule_ids: list[int], now: datetime) -> dict[int, int]:
-    """Attempts in flight per lane: pending logs under a live lease (a dead sender's expire)."""
+def in_flight(
+    rule_ids: list[int], now: datetime, *, finished: list[int] | None = None
+) -> dict[int, int]:
+    """Attempts in flight per lane: pending logs under a live lease (a dead sender's expire),
+    less `finished` (answered, their results about to be recorded by the caller)."""
     rows = (
         WebhookLog.objects.filter(
             rule_id__in=rule_ids, status=LogStatus.PENDING, claimed_at__gte=now - lease()
         )
         .exclude(error=PARKED)
+        .exclude(id__in=finished or [])
         .order_by()
         .values("rule_id")
         .annotate(n=Count("id"))
@@ -77,12 +81,15 @@ def claim(
     now: datetime,
     ids: list[int] | None = None,
     rules: set[int] | None = None,
+    finished: list[int] | None = None,
 ) -> Claim:
     """Claim up to `limit` deliveries across lanes for sender `token` (one transaction).
 
     `rules`: the lanes a previous claim found work in (a sender's short-lived hint); without
     it the claim first finds every rule with pending work, and fails the logs of rules that
     were deleted or switched off. The answer's `rules` is what it found, for the next call.
+    `finished`: the caller's attempts that have their answer but are not recorded yet; they
+    no longer count as in flight, so their slots are refilled before the recording.
     """
     result = Claim()
     with transaction.atomic():
@@ -93,7 +100,7 @@ def claim(
         result.rules = rules
         if rules:
             locked = _lock(rules)
-            busy = in_flight([lane.rule_id for lane in locked], now)
+            busy = in_flight([lane.rule_id for lane in locked], now, finished=finished)
             for lane in locked:
                 if len(picked) >= limit:
                     break
@@ -187,7 +194,7 @@ def _take(
 
 def retry_after_seconds(result: HttpResult) -> float | None:
     """Seconds a 429 / 503 asked us to wait (Retry-After), None when it did not ask."""
-    from delivery.backoff import parse_retry_after
+    from hub.lib.backoff import parse_retry_after
 
     if result.status not in (429, 503):
         return None

@@ -20,8 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from delivery import ordering, queue
-from delivery.backoff import next_delay, parse_retry_after
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from hub.lib.backoff import next_delay, parse_retry_after
 from hub.lib.http import HttpResult, Outcome
 from hub.models import EventHistory
 from rules.models import WebhookRule

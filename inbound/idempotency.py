@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from hub.lib.paths import get_path
 from inbound.schemes import SCHEMES, header_value
-from rules.paths import get_path
 
 MAX_KEY = 255
 

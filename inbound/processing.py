@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from delivery.backoff import next_delay
+from hub.lib.backoff import next_delay
 from inbound import limits, tunables
 from inbound.handlers import get_handler
 from inbound.handlers.base import Context

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from rules.paths import get_path, is_many2one, relation_id, relation_name
+from hub.lib.paths import get_path, is_many2one, relation_id, relation_name
 
 OPERATORS = frozenset(
     {

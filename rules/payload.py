@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from rules.paths import as_text, get_path, is_many2one, is_unset, relation_id
+from hub.lib.paths import as_text, get_path, is_many2one, is_unset, relation_id
 from rules.transforms import (
     FALSE_WORDS,
     TransformError,

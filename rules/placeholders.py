@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from rules.paths import as_text, get_path, relation_id
+from hub.lib.paths import as_text, get_path, relation_id
 
 MAX_TEMPLATE = 10_000
 TOKEN_RE = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")

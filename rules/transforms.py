@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from hub.lib.imports import import_listed
-from rules.paths import as_text, is_many2one, is_unset, relation_id, relation_name
+from hub.lib.paths import as_text, is_many2one, is_unset, relation_id, relation_name
 from rules.placeholders import TemplateError, parse_template, render_template
 
 

@@ -1,6 +1,6 @@
 """What to read from Odoo for a model, dotted paths resolved in batches, and value comparison.
 
-Record data shape (what events carry and payload paths walk, see rules.paths): fields as Odoo
+Record data shape (what events carry and payload paths walk, see hub.lib.paths): fields as Odoo
 returns them (many2one ``[id, name]``, x2many id lists, False for empty), except relations that
 a dotted path goes through, which are expanded in place: a many2one becomes
 ``{"id": 7, "display_name": "Azure", "country_id": {...}}`` and an x2many a list of such dicts.

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hub.crypto import generate_token, token_hash
+from hub.lib.backoff import next_delay
 from hub.odoo.client import (
     OdooAccessDenied,
     OdooAuthError,
@@ -81,14 +82,20 @@ def describe_error(exc: BaseException) -> str:
     return f"Internal error ({type(exc).__name__}); see the worker log"
 
 
-def backoff_seconds(*, interval: int, failures: int) -> int:
-    return int(min(max(interval, 1) * 2 ** min(failures, 12), max(MAX_BACKOFF_SECONDS, interval)))
-
-
 def record_connection_failure(conn: OdooConnection, exc: BaseException) -> None:
     now = timezone.now()
     failures = conn.consecutive_failures + 1
-    delay = backoff_seconds(interval=conn.poll_interval, failures=failures)
+    # The shared formula without jitter: interval x 2^failures, capped at an hour (or the
+    # interval when that is longer).
+    delay = int(
+        next_delay(
+            attempt=failures + 1,
+            initial=max(conn.poll_interval, 1),
+            multiplier=2,
+            cap=max(MAX_BACKOFF_SECONDS, conn.poll_interval),
+            jitter=0,
+        )
+    )
     message = describe_error(exc)
     OdooConnection.objects.filter(pk=conn.pk).update(
         last_error=message,

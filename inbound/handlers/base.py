@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 
 from hub.events import NewEvent, record_event
-from rules.paths import get_path
+from hub.lib.paths import get_path
 
 if TYPE_CHECKING:
     from inbound.models import InboundSource, IncomingWebhook

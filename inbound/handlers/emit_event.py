@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.lib.paths import get_path
 from inbound.handlers.base import (
     Context,
     HandlerError,
@@ -25,7 +26,6 @@ from inbound.handlers.base import (
     record_from,
     require_object,
 )
-from rules.paths import get_path
 
 ATOMIC = True  # the event and the request's "done" commit together: a retry never emits twice
 

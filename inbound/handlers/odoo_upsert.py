@@ -21,9 +21,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from hub.lib.paths import get_path
 from inbound.handlers.base import Context, HandlerError, check_keys, config_error, require_object
 from inbound.leases import lease, lease_name
-from rules.paths import get_path
 from rules.transforms import TransformError, apply_transform, validate_transform
 
 ATOMIC = False  # Odoo calls are slow: never hold a database transaction open across them

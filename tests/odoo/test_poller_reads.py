@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from hub.lib.paths import get_path
 from hub.models import EventHistory, ModelHook
 from hub.odoo import services
 from rules.models import PayloadField, WebhookEvent, WebhookRule
-from rules.paths import get_path
 
 pytestmark = pytest.mark.django_db
 

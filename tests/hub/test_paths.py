@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.paths import as_text, get_path, is_many2one, is_unset
+from hub.lib.paths import as_text, get_path, is_many2one, is_unset
 
 RECORD = {
     "name": "SO042",

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from delivery.backoff import next_delay, parse_retry_after
+from hub.lib.backoff import next_delay, parse_retry_after
 
 POLICY = {"initial": 60.0, "multiplier": 2.0, "cap": 86400.0}
 
