@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from tests.factories import token_client
 
 
 @pytest.fixture
@@ -16,7 +17,4 @@ def admin_user_obj(db):
 @pytest.fixture
 def api(admin_user_obj) -> APIClient:
     """An API client authenticated with a superuser's token."""
-    token, _ = Token.objects.get_or_create(user=admin_user_obj)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return token_client(admin_user_obj)

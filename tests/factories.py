@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from delivery.models import WebhookLog, WebhookRetry
 from hub.crypto import generate_signing_secret
@@ -122,3 +124,11 @@ def make_incoming(
         IncomingWebhook.objects.filter(pk=row.pk).update(received_at=received_at)
         row.received_at = received_at
     return row
+
+
+def token_client(user: Any) -> APIClient:
+    """An API client authenticated with ``user``'s token."""
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from delivery.models import WebhookLog, WebhookRetry
@@ -67,7 +66,4 @@ def plain_user(db):
 
 @pytest.fixture
 def plain_token_client(plain_user) -> APIClient:
-    token, _ = Token.objects.get_or_create(user=plain_user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    return factories.token_client(plain_user)
