@@ -1,7 +1,7 @@
 """Delivery maintenance: log retention (batched deletes) and the daily dead-letter summary.
 
-Scheduled from dashboard/schedules.py (dashboard.tasks wraps these with the metric rollups that
-must precede a cleanup and with the dead-letter watermark). Rules are in docs/dashboard.md.
+Scheduled from hub/maintenance/ (its tasks wrap these with the metric rollups that must precede
+a cleanup and with the dead-letter watermark). Rules are in docs/dashboard.md.
 """
 
 from __future__ import annotations
