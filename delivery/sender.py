@@ -151,6 +151,7 @@ class _Pump:
         self.started = self.renewed = time.monotonic()
         self.rules: set[int] | None = None  # lanes with work, from the last full claim
         self.rules_at = 0.0
+        self.finished: list[int] = []  # answered, not yet recorded: no longer in flight
 
     def run(self) -> int:
         next_claim = 0.0
@@ -164,8 +165,19 @@ class _Pump:
                 next_claim = now + (POLL if wait is None else min(POLL, wait))
             done = self._collect(GROUP_WAIT if self.held else 0.0)
             if done:
-                self._record(done)
-                next_claim = 0.0  # slots freed: claim again at once
+                for item in done:
+                    self.held.pop(item.log.pk, None)
+                healthy = all(item.result.outcome is Outcome.SUCCESS for item in done)
+                if healthy and time.monotonic() - self.started < PUMP_BUDGET:
+                    # Refill the freed slots before recording the group: the answers are in,
+                    # so those attempts are no longer in flight (the claim is told which).
+                    # Not after a failure: the breaker must see it before the lane sends more.
+                    more, wait = self._claim(finished=[item.log.pk for item in done])
+                    claimed += more
+                    next_claim = time.monotonic() + POLL
+                else:
+                    next_claim = 0.0  # record first, then claim again at once
+                self.sent += record(done, token=self.token)
             self._heartbeat()
             if self.held or claimed or done:
                 idle_since = None
@@ -191,10 +203,11 @@ class _Pump:
             self._hand_over_leftovers()
         return self.sent
 
-    def _claim(self) -> tuple[int, float | None]:
+    def _claim(self, finished: list[int] | None = None) -> tuple[int, float | None]:
         room = settings.HUB_DELIVERY_CONCURRENCY - len(self.held)
         if room <= 0:
             return 0, None
+        self.finished = finished or []
         claim = self._claim_once(room)
         if self.follow and self.scope is not None:
             # Our own ids were claimed now or are someone else's: from here on, help with
@@ -211,7 +224,12 @@ class _Pump:
         fresh = self.rules is None or time.monotonic() - self.rules_at > RULES_TTL
         hint = None if fresh else self.rules
         claim = lanes.claim(
-            token=self.token, limit=room, now=timezone.now(), ids=self.scope, rules=hint
+            token=self.token,
+            limit=room,
+            now=timezone.now(),
+            ids=self.scope,
+            rules=hint,
+            finished=self.finished,
         )
         if hint is not None and not claim.ids:
             return self._claim_once_fresh(room)
@@ -220,7 +238,13 @@ class _Pump:
         return claim
 
     def _claim_once_fresh(self, room: int) -> lanes.Claim:
-        claim = lanes.claim(token=self.token, limit=room, now=timezone.now(), ids=self.scope)
+        claim = lanes.claim(
+            token=self.token,
+            limit=room,
+            now=timezone.now(),
+            ids=self.scope,
+            finished=self.finished,
+        )
         self.rules, self.rules_at = claim.rules, time.monotonic()
         return claim
 
@@ -271,11 +295,6 @@ class _Pump:
         except stdqueue.Empty:
             pass
         return done
-
-    def _record(self, done: list[Finished]) -> None:
-        for item in done:
-            self.held.pop(item.log.pk, None)
-        self.sent += record(done, token=self.token)
 
     def _heartbeat(self) -> None:
         if not self.held or time.monotonic() - self.renewed < settings.HUB_DELIVERY_LEASE / 3:
