@@ -378,7 +378,10 @@ def baseline_pages(
     domain: list,
     since: str | None,
 ) -> Iterator[Page]:
-    """The first poll reads every record in full, page by page (nothing is known yet)."""
+    """The first poll reads every record in full, page by page (nothing is known yet). The
+    cursor never passes the latest write_date seen: it is a bound of Odoo's clock (scan.py),
+    and after a page inside one second the window moves on to the next second unseen."""
+    seen = ""
     for rows, cursor in window_pages(
         client,
         model=hook.model,
@@ -387,9 +390,10 @@ def baseline_pages(
         since=since,
         batch=batch_size(),
     ):
+        seen = max([seen, *(r.get("write_date") or "" for r in rows)])
         fresh, snaps = _fresh(hook, rows)
         resolve(client, hook, plan(), fresh)
-        yield Page(rows, fresh, snaps, cursor)
+        yield Page(rows, fresh, snaps, min(cursor, seen) if cursor and seen else None)
 
 
 def changed_pages(

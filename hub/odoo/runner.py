@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connection, connections
 from django.utils import timezone
 
 from hub.models import OdooConnection
@@ -43,7 +43,8 @@ def run(
     failures = 0
     while not stop():
         try:
-            close_old_connections()  # a connection the database dropped is reopened
+            if not connection.in_atomic_block:  # (a test's transaction must stay open)
+                close_old_connections()  # a connection the database dropped is reopened
             for connection_id in services.claim_due_connections(names=names):
                 results = services.poll_connection(connection_id=connection_id)
                 slow_down_when_idle(connection_id, results)
@@ -59,7 +60,8 @@ def run(
             logger.error(
                 "odoo poller: %s: %s (retrying in %.0f s)", type(exc).__name__, line, pause
             )
-            connections.close_all()
+            if not connection.in_atomic_block:
+                connections.close_all()
             sleep(pause)
             continue
         sleep(TICK)

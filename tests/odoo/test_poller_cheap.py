@@ -136,3 +136,14 @@ def test_poll_odoo_once_sees_a_delete(odoo_conn, fake_odoo, settings):
     fake_odoo.unlink("res.partner", pid)
     call_command("poll_odoo", "--once", stdout=StringIO())
     assert list(EventHistory.objects.values_list("event_code", "record_id")) == [("unlink", pid)]
+
+
+def test_a_rewrite_in_the_second_of_a_large_baseline_is_seen(odoo_conn, fake_odoo, settings):
+    settings.HUB_ODOO_BATCH_SIZE = 5  # the baseline walks that second by id, in pages
+    fake_odoo.freeze("2026-01-05 10:00:00.100")
+    ids = [fake_odoo.create("res.partner", {"name": f"P{i}"}) for i in range(13)]
+    make_hook(odoo_conn)
+    poll(odoo_conn)
+    fake_odoo.tick(0.2)  # still 10:00:00
+    fake_odoo.write("res.partner", ids[0], {"name": "P0 bis"})
+    assert poll(odoo_conn) == [("write", ids[0], ["name"])]
