@@ -201,7 +201,15 @@ class _Pump:
                 break
         if self.scope is not None and not self.follow:
             self._hand_over_leftovers()
+        elif self.follow and time.monotonic() - self.started >= PUMP_BUDGET:
+            self._continue_later()
         return self.sent
+
+    def _continue_later(self) -> None:
+        """Out of time with work left: queue a task for it (its sender follows with the rest),
+        so a long backlog does not wait for the next sweep."""
+        left = lanes.pending(timezone.now()).order_by("id").values_list("id", flat=True)
+        queue.enqueue(list(left[: queue.CHUNK]))
 
     def _claim(self, finished: list[int] | None = None) -> tuple[int, float | None]:
         room = settings.HUB_DELIVERY_CONCURRENCY - len(self.held)

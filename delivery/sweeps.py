@@ -15,6 +15,7 @@ from delivery.models import Lane, LogStatus, WebhookLog
 # back and no sender came back for it). A claim whose lease expired lost its worker.
 LOST_AFTER = timedelta(minutes=1)
 LOST_BATCH = 2000
+PER_LANE = 100  # lost logs re-queued per lane and sweep (two tasks)
 SWEEP_BUDGET = 30.0  # seconds: a sweep runs every minute, never twice as long
 
 
@@ -44,7 +45,15 @@ def lost_logs(*, now: datetime | None = None, limit: int = LOST_BATCH) -> list[i
         .exclude(rule_id__in=waiting)
         .order_by("id")
     )
-    return list(qs.values_list("id", flat=True)[:limit])
+    # A few per lane are enough: the senders they start go on with the rest of the lane. A
+    # lane with a big backlog would otherwise get a task per 50 ids every minute.
+    per_lane: dict[int | None, int] = {}
+    ids = []
+    for log_id, rule_id in qs.values_list("id", "rule_id")[:limit]:
+        per_lane[rule_id] = per_lane.get(rule_id, 0) + 1
+        if per_lane[rule_id] <= PER_LANE:
+            ids.append(log_id)
+    return ids
 
 
 def lost_task_sweep(*, now: datetime | None = None) -> int:
