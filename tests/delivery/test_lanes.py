@@ -15,7 +15,7 @@ from delivery import lanes, sender, sweeps
 from delivery.models import BreakerState, Lane, LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.events import NewEvent, record_events
 from rules.models import WebhookRule
-from tests.delivery.factories import emit, make_rule
+from tests.factories import emit, make_rule
 from tests.fakes.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db

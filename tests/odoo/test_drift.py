@@ -12,7 +12,7 @@ from hub.models import EventHistory, ModelHook
 from hub.odoo import services
 from hub.odoo.drift import missing_in_path
 from rules.models import PayloadField
-from tests.delivery.factories import make_rule
+from tests.factories import make_rule
 
 pytestmark = pytest.mark.django_db
 GONE = "res.partner has no field 'phone'"
