@@ -185,13 +185,13 @@ class _Pump:
             now = time.monotonic()
             if idle_since is None:
                 idle_since = now
-                newest = _newest_log() if self.follow and settings.HUB_DELIVERY_LINGER else 0
+                newest = _newest_log() if self.lingers() and settings.HUB_DELIVERY_LINGER else 0
             if now - self.started >= PUMP_BUDGET:
                 break
             if wait is not None:
                 time.sleep(wait)  # a rate-limited lane refills in a moment
                 next_claim = 0.0
-            elif self.follow and now - idle_since < settings.HUB_DELIVERY_LINGER:
+            elif self.lingers() and now - idle_since < settings.HUB_DELIVERY_LINGER:
                 # A steady stream: wait for new deliveries here (one indexed look per poll)
                 # rather than return and have the next queue task start a sender again.
                 time.sleep(LINGER_POLL)
@@ -204,6 +204,12 @@ class _Pump:
         elif self.follow and time.monotonic() - self.started >= PUMP_BUDGET:
             self._continue_later()
         return self.sent
+
+    def lingers(self) -> bool:
+        """Only a sender that sent something waits for more: the queue tasks of deliveries it
+        already sent find nothing and must return at once, or they would pile up in the queue
+        (one task per event, each idling a second)."""
+        return self.follow and self.sent > 0
 
     def _continue_later(self) -> None:
         """Out of time with work left: queue a task for it (its sender follows with the rest),
