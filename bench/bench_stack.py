@@ -296,9 +296,12 @@ def steady(s: Stack) -> None:
     s.produce("emit", 100, seconds, f"http://127.0.0.1:{port}", token)
     time.sleep(3)
     stats = s.stats("/steady")
+    code = "from django_q.brokers import get_broker; print('QUEUED', get_broker().queue_size())"
+    queued = s.shell(code).split("QUEUED")[1].split()[0]
     print(
         f"steady 100/s via /api/emit/ for {seconds:.0f} s: {stats['count']} delivered, "
-        f"p50 {stats['p50']:.0f} ms, p99 {stats['p99']:.0f} ms (targets 50 / 250 ms)"
+        f"p50 {stats['p50']:.0f} ms, p99 {stats['p99']:.0f} ms (targets 50 / 250 ms); "
+        f"{queued} tasks still queued 3 s after the load"
     )
 
 
