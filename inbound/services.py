@@ -73,7 +73,9 @@ def _store_unaccepted(
     duplicate_of: int | None = None,
 ) -> IncomingWebhook | None:
     """A rejected or duplicate request, kept for diagnosis within the per-source cap."""
-    stored = limits.hit(source_id=source.pk, kind=limits.UNACCEPTED, now=req.now).count
+    stored = limits.hit(
+        source_id=source.pk, kind=limits.UNACCEPTED, now=req.now, scope=source.slug
+    ).count
     if stored > tunables.unaccepted_per_minute():
         return None  # counted in the window, not stored: an attacker cannot fill the disk
     text, cut = body_text(body, tunables.unaccepted_body_bytes())
@@ -220,7 +222,7 @@ def receive(req: Received) -> Answer:
         _reject(source, req, 405, f"method {req.method} is not allowed")
         return Answer(405, {"error": "method not allowed"}, {"Allow": "POST"})
     if source.rate_limit_per_minute:
-        seen = limits.hit(source_id=source.pk, kind=limits.RATE, now=req.now)
+        seen = limits.hit(source_id=source.pk, kind=limits.RATE, now=req.now, scope=source.slug)
         if seen.count > source.rate_limit_per_minute:
             _reject(source, req, 429, f"over {source.rate_limit_per_minute} requests/minute")
             return Answer(429, {"error": "rate limited"}, {"Retry-After": str(seen.retry_after)})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ from django_q.conf import Conf
 
 from inbound import rotation, services, source_cache, tasks
 from inbound.handoff import THREAD_NAME, Handoff
-from inbound.models import InboundSource, IncomingWebhook
+from inbound.models import InboundCounter, InboundSource, IncomingWebhook
 from tests import factories
 from tests.inbound.conftest import post_signed, standard_headers
 
@@ -235,3 +237,37 @@ def test_queueing_from_the_handoff_thread_writes_no_log_line_per_request(
     assert not [r for r in caplog.records if r.getMessage().startswith("Enqueued")]
     services.enqueue_now([102])  # any other thread keeps django-q2's line
     assert [r for r in caplog.records if r.getMessage().startswith("Enqueued")]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_with_redis_the_rate_limit_counts_outside_the_database(
+    client: Client, db: None, settings: Any
+) -> None:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        pytest.skip("needs REDIS_URL (a Redis database of its own)")
+    settings.REDIS_URL = url
+    source = factories.make_source(rate_limit_per_minute=2)
+    answers = [post_signed(client, source, ORDER).status_code for _ in range(3)]
+    if answers[-1] == 202:  # the minute turned between requests: once more
+        answers = [post_signed(client, source, ORDER).status_code for _ in range(3)]
+    assert answers[-1] == 429
+    # The rejected request's storage cap is counted there too: no counter row at all.
+    assert not InboundCounter.objects.exists()
+
+
+def test_while_redis_is_unreachable_the_rate_limit_counts_in_the_database(
+    client: Client, db: None, settings: Any
+) -> None:
+    settings.REDIS_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    source = factories.make_source(rate_limit_per_minute=2)
+    answers = [post_signed(client, source, ORDER).status_code for _ in range(3)]
+    if answers[-1] == 202:
+        answers = [post_signed(client, source, ORDER).status_code for _ in range(3)]
+    assert answers[-1] == 429  # limited, never a 500
+    assert InboundCounter.objects.filter(source=source, kind="rate").exists()
