@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.utils import timezone
 
 from hub.models import EventHistory
 from rules.models import PayloadField, WebhookRule
+from rules.transforms import TRANSFORMS
 
 SAMPLE_BY_TYPE: dict[str, Any] = {
     "integer": 42,
@@ -19,31 +19,13 @@ SAMPLE_BY_TYPE: dict[str, Any] = {
     "many2one": [1, "Sample"],
     "x2many": [1, 2],
 }
-SAMPLE_BY_TRANSFORM: dict[str, Any] = {
-    "round": 4.2,
-    "int": 42,
-    "float": 4.2,
-    "bool": True,
-    "date_format": "2026-01-31 12:00:00",
-    "iso_datetime": "2026-01-31 12:00:00",
-    "m2o_id": [1, "Sample"],
-    "m2o_name": [1, "Sample"],
-    "join": ["Sample A", "Sample B"],
-}
 
 
 def sample_value(field: PayloadField) -> Any:
     """A raw record value that the field's transform and type accept (for "send test now")."""
-    if field.transform == "value_map":
-        try:
-            keys = list(json.loads(field.transform_arg or "{}"))
-        except ValueError:
-            keys = []
-        if keys:
-            return keys[0]
-    if field.transform in SAMPLE_BY_TRANSFORM:
-        return SAMPLE_BY_TRANSFORM[field.transform]
-    return SAMPLE_BY_TYPE.get(field.field_type, "sample")
+    spec = TRANSFORMS.get(field.transform)
+    sample = spec.sample(field.transform_arg or "") if spec and spec.sample else None
+    return sample if sample is not None else SAMPLE_BY_TYPE.get(field.field_type, "sample")
 
 
 def sample_event(*, rule: WebhookRule) -> EventHistory:

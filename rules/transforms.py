@@ -2,12 +2,15 @@
 
 ``apply_transform`` is shared by outbound payload fields and inbound field mappings;
 ``validate_transform`` runs at save time so a bad argument never reaches a delivery.
+:data:`TRANSFORMS` is the one table: adding a transform is one entry there and one line in
+``rules.models.Transform`` (a test keeps the two equal).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -161,6 +164,7 @@ def _template(value: Any, arg: str, context: dict) -> Any:
 
 
 def _hook(value: Any, arg: str, context: dict) -> Any:
+    arg = arg.strip()
     fn = _load_hook(arg)
     try:
         return fn(value, context)
@@ -168,33 +172,6 @@ def _hook(value: Any, arg: str, context: dict) -> Any:
         raise
     except Exception as exc:  # noqa: BLE001 - user code: report any failure as a transform error
         raise TransformError(f"hook {arg}: {exc.__class__.__name__}: {exc}") from exc
-
-
-Fn = Callable[[Any, str, dict], Any]
-TRANSFORMS: dict[str, Fn] = {
-    "upper": _upper,
-    "lower": _lower,
-    "strip": _strip,
-    "truncate": _truncate,
-    "round": _round,
-    "int": _int,
-    "float": _float,
-    "str": _str,
-    "bool": _bool,
-    "date_format": _date_format,
-    "iso_datetime": _iso_datetime,
-    "value_map": _value_map,
-    "m2o_id": _m2o_id,
-    "m2o_name": _m2o_name,
-    "join": _join,
-    "template": _template,
-    "hook": _hook,
-}
-# Applied to each element of an x2many list (a list of values) rather than to the list.
-ELEMENTWISE = frozenset(TRANSFORMS) - {"bool", "join", "template", "hook", "value_map"}
-# These see unset values (None/False/[]); the others pass them through untouched so the payload
-# field's default can apply.
-SEE_UNSET = frozenset({"bool", "template", "hook", "value_map"})
 
 
 def _json_object(arg: str) -> dict[str, Any]:
@@ -214,30 +191,112 @@ def _load_hook(path: str) -> Callable[..., Any]:
         raise TransformError(f"hook {exc}") from None
 
 
+def _no_arg_check(arg: str) -> None:
+    """Transforms whose argument is unused or free text."""
+
+
+def _check_truncate(arg: str) -> None:
+    _int_arg("truncate", arg, minimum=0)
+
+
+def _check_round(arg: str) -> None:
+    _int_arg("round", arg, blank=0, minimum=-15)
+
+
+def _check_value_map(arg: str) -> None:
+    _json_object(arg)
+
+
+def _check_hook(arg: str) -> None:
+    _load_hook(arg.strip())
+
+
+def _check_template(arg: str) -> None:
+    if not arg.strip():
+        raise TransformError("template needs a text such as 'Order {name} for {partner_id}'")
+    try:
+        parse_template(arg)
+    except TemplateError as exc:
+        raise TransformError(f"template: {exc}") from None
+
+
+def _check_date_format(arg: str) -> None:
+    if arg and "%" not in arg:
+        raise TransformError(f"date_format needs a strftime format such as '%d/%m/%Y', got {arg!r}")
+
+
+def _value_map_sample(arg: str) -> Any:
+    """The first key of the map, so the sample maps (None when the map has no key)."""
+    try:
+        keys = list(json.loads(arg or "{}"))
+    except (ValueError, TypeError):
+        keys = []
+    return keys[0] if keys else None
+
+
+def _sample(value: Any) -> Callable[[str], Any]:
+    return lambda arg: value
+
+
+Fn = Callable[[Any, str, dict], Any]
+
+
+@dataclass(frozen=True)
+class Transform:
+    """One payload transform.
+
+    fn(value, arg, context) transforms a value; check_arg(arg) raises TransformError for an
+    argument that can never work (run at save time); elementwise: applied to each element of an
+    x2many list rather than to the list; sees_unset: called with unset values (None/False/[]),
+    which the others pass through untouched so the payload field's default can apply;
+    sample(arg): a raw record value the transform accepts, for "send test now" (None: a value
+    of the field's type).
+    """
+
+    fn: Fn
+    check_arg: Callable[[str], None] = _no_arg_check
+    elementwise: bool = True
+    sees_unset: bool = False
+    sample: Callable[[str], Any] | None = None
+
+
+DATETIME_SAMPLE = "2026-01-31 12:00:00"
+TRANSFORMS: dict[str, Transform] = {
+    "upper": Transform(_upper),
+    "lower": Transform(_lower),
+    "strip": Transform(_strip),
+    "truncate": Transform(_truncate, check_arg=_check_truncate),
+    "round": Transform(_round, check_arg=_check_round, sample=_sample(4.2)),
+    "int": Transform(_int, sample=_sample(42)),
+    "float": Transform(_float, sample=_sample(4.2)),
+    "str": Transform(_str),
+    "bool": Transform(_bool, elementwise=False, sees_unset=True, sample=_sample(True)),
+    "date_format": Transform(
+        _date_format, check_arg=_check_date_format, sample=_sample(DATETIME_SAMPLE)
+    ),
+    "iso_datetime": Transform(_iso_datetime, sample=_sample(DATETIME_SAMPLE)),
+    "value_map": Transform(
+        _value_map,
+        check_arg=_check_value_map,
+        elementwise=False,
+        sees_unset=True,
+        sample=_value_map_sample,
+    ),
+    "m2o_id": Transform(_m2o_id, sample=_sample([1, "Sample"])),
+    "m2o_name": Transform(_m2o_name, sample=_sample([1, "Sample"])),
+    "join": Transform(_join, elementwise=False, sample=_sample(["Sample A", "Sample B"])),
+    "template": Transform(_template, check_arg=_check_template, elementwise=False, sees_unset=True),
+    "hook": Transform(_hook, check_arg=_check_hook, elementwise=False, sees_unset=True),
+}
+
+
 def validate_transform(name: str, arg: str = "") -> None:
     """Check a transform name and its argument at save time; raise TransformError if bad."""
-    arg = arg or ""
     if not name:
         return
     if name not in TRANSFORMS:
         raise TransformError(f"unknown transform {name!r} (known: {', '.join(TRANSFORMS)})")
-    if name == "truncate":
-        _int_arg(name, arg, minimum=0)
-    elif name == "round":
-        _int_arg(name, arg, blank=0, minimum=-15)
-    elif name == "value_map":
-        _json_object(arg)
-    elif name == "hook":
-        _load_hook(arg.strip())
-    elif name == "template":
-        if not arg.strip():
-            raise TransformError("template needs a text such as 'Order {name} for {partner_id}'")
-        try:
-            parse_template(arg)
-        except TemplateError as exc:
-            raise TransformError(f"template: {exc}") from None
-    elif name == "date_format" and arg and "%" not in arg:
-        raise TransformError(f"date_format needs a strftime format such as '%d/%m/%Y', got {arg!r}")
+    TRANSFORMS[name].check_arg(arg or "")
 
 
 def apply_transform(
@@ -246,15 +305,13 @@ def apply_transform(
     """Transform ``value`` by ``name`` (a rules.models.Transform value); "" leaves it as is."""
     if not name:
         return value
-    fn = TRANSFORMS.get(name)
-    if fn is None:
+    spec = TRANSFORMS.get(name)
+    if spec is None:
         raise TransformError(f"unknown transform {name!r}")
     arg = arg or ""
-    if name == "hook":
-        arg = arg.strip()
     context = context or {}
-    if is_unset(value) and name not in SEE_UNSET:
+    if is_unset(value) and not spec.sees_unset:
         return value
-    if name in ELEMENTWISE and isinstance(value, list | tuple) and not is_many2one(value):
-        return [v if is_unset(v) else fn(v, arg, context) for v in value]
-    return fn(value, arg, context)
+    if spec.elementwise and isinstance(value, list | tuple) and not is_many2one(value):
+        return [v if is_unset(v) else spec.fn(v, arg, context) for v in value]
+    return spec.fn(value, arg, context)
