@@ -13,7 +13,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from delivery import services
+from delivery import retries
 from delivery.models import WebhookLog, WebhookRetry
 from delivery.probe import send_test_now
 from hub.lib.errors import summary_line
@@ -238,7 +238,7 @@ class WebhookRetryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[WebhookRetry]) -> None:
-        count = services.retry_now(retry_ids=list(queryset.values_list("id", flat=True)))
+        count = retries.retry_now(retry_ids=list(queryset.values_list("id", flat=True)))
         skipped = queryset.count() - count
         self.message_user(request, f"{count} delivery(ies) sent for another attempt.")
         if skipped:
@@ -250,7 +250,7 @@ class WebhookRetryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel", permissions=["change"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[WebhookRetry]) -> None:
-        count = services.cancel(retry_ids=list(queryset.values_list("id", flat=True)))
+        count = retries.cancel(retry_ids=list(queryset.values_list("id", flat=True)))
         self.message_user(request, f"{count} delivery(ies) cancelled.")
 
 

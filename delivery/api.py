@@ -14,7 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delivery import lanes, services
+from delivery import lanes, retries
 from delivery.models import Lane, WebhookLog, WebhookRetry
 from delivery.probe import send_test_now
 from hub.api.permissions import ModelPermissions
@@ -153,13 +153,13 @@ class RetryViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[RetryActionPermission])
     def retry(self, request: Request, pk: str | None = None) -> Response:
         """Attempt this delivery now (dead letters, cancelled and waiting entries)."""
-        return self._act(services.retry_now, [self.get_object().pk], single=True)
+        return self._act(retries.retry_now, [self.get_object().pk], single=True)
 
     @extend_schema(request=None, responses=ActionResultSerializer)
     @action(detail=True, methods=["post"], permission_classes=[RetryActionPermission])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Stop retrying this delivery, or dismiss it from the dead letters."""
-        return self._act(services.cancel, [self.get_object().pk], single=True)
+        return self._act(retries.cancel, [self.get_object().pk], single=True)
 
     @extend_schema(
         request=None, responses=ActionResultSerializer, operation_id="api_retries_bulk_retry"
@@ -172,7 +172,7 @@ class RetryViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def retry_filtered(self, request: Request) -> Response:
         """Bulk: retry every entry matching the query-string filters (e.g. ?state=exhausted)."""
-        return self._act(services.retry_now, self._filtered_ids(), single=False)
+        return self._act(retries.retry_now, self._filtered_ids(), single=False)
 
     @extend_schema(
         request=None, responses=ActionResultSerializer, operation_id="api_retries_bulk_cancel"
@@ -185,7 +185,7 @@ class RetryViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def cancel_filtered(self, request: Request) -> Response:
         """Bulk: cancel every entry matching the query-string filters."""
-        return self._act(services.cancel, self._filtered_ids(), single=False)
+        return self._act(retries.cancel, self._filtered_ids(), single=False)
 
 
 router.register("logs", LogViewSet, basename="webhooklog")

@@ -1,28 +1,19 @@
-"""Public services of the delivery app (keyword-only): send, preview, test, retry, cancel."""
+"""Public services of the delivery app (keyword-only): preview and send-test of a planned delivery.
+
+Sending is delivery.sending.deliver (queued by delivery.tasks), retry-now and cancel are
+delivery.retries.retry_now / cancel: called directly, no forwarding layer.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 from typing import Any
 
-from delivery import retries, sending
+from delivery import sending
 from delivery.build import compose, redact
 from delivery.dispatch import PlannedDelivery, new_log
 from delivery.models import LogStatus, WebhookLog, new_delivery_id
 from hub.models import EventHistory
-
-
-def deliver(*, log_ids: Iterable[int]) -> int:
-    return sending.deliver(log_ids)
-
-
-def retry_now(*, retry_ids: Iterable[int]) -> int:
-    return retries.retry_now(retry_ids=retry_ids)
-
-
-def cancel(*, retry_ids: Iterable[int]) -> int:
-    return retries.cancel(retry_ids=retry_ids)
 
 
 def preview(*, event: EventHistory, planned: PlannedDelivery) -> dict[str, Any]:

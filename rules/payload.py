@@ -94,10 +94,6 @@ def coerce(field_type: str, value: Any) -> Any:
     return converter(value)
 
 
-def field_key(field: PayloadField) -> str:
-    return field.payload_key or field.source_path
-
-
 def field_value(field: PayloadField, record: dict[str, Any], context: dict[str, Any]) -> Any:
     """source path -> transform -> default when empty -> field type."""
     value = get_path(record, field.source_path) if field.source_path else None
@@ -107,7 +103,7 @@ def field_value(field: PayloadField, record: dict[str, Any], context: dict[str, 
             value = field.default_value
         return coerce(field.field_type, value)
     except TransformError as exc:
-        raise PayloadError(f"payload field {field_key(field)!r}: {exc}") from exc
+        raise PayloadError(f"payload field {field.key!r}: {exc}") from exc
 
 
 def build_data(
@@ -120,7 +116,7 @@ def build_data(
     data: dict[str, Any] = {}
     for field in sorted(fields, key=lambda f: (f.sequence, f.pk or 0)):
         if field.include:
-            data[field_key(field)] = field_value(field, record, context)
+            data[field.key] = field_value(field, record, context)
     return data
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
 from delivery.ordering import PARKED
-from delivery.services import cancel
+from delivery.retries import cancel
 from tests.factories import make_rule
 from tests.fakes.receiver import Receiver
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from delivery import sweeps
 from delivery.models import Lane, LogStatus, RetryState, WebhookLog, WebhookRetry
+from delivery.retries import retry_now
 from delivery.sending import deliver
-from delivery.services import retry_now
 from hub.events import NewEvent, record_events
 from rules.models import WebhookRule
 from tests.factories import emit, make_rule

@@ -7,7 +7,8 @@ from standardwebhooks import Webhook
 
 from delivery import services
 from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
-from delivery.services import cancel, preview, retry_now
+from delivery.retries import cancel, retry_now
+from delivery.services import preview
 from hub.crypto import generate_signing_secret
 from hub.models import EventHistory
 from rules.models import PayloadField, WebhookRule
