@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from delivery.dispatch import create_deliveries
+from hub.lib import bulk
 from hub.lib.nul import scrub_nul
 from hub.models import EventHistory, OdooConnection
 from rules.matching import candidate_rules, matching_rules
@@ -78,7 +79,7 @@ def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
                     rules_triggered=len(rules),
                 )
             )
-        rows = EventHistory.objects.bulk_create(rows)
+        rows = bulk.insert(rows)  # bulk_create without the per-field SQL compilation
         create_deliveries(
             [(row, plan(row, rules)) for row, rules in zip(rows, matched, strict=True)]
         )
