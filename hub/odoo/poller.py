@@ -64,6 +64,7 @@ def to_odoo(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(ODOO_DT)
 
 
+@functools.lru_cache(maxsize=4096)  # a busy page repeats each second's write_date many times
 def from_odoo(text: str) -> datetime:
     return datetime.strptime(text[:19], ODOO_DT).replace(tzinfo=UTC)
 
