@@ -25,12 +25,12 @@ def insert(objs: Sequence[M]) -> list[M]:
     if not objs:
         return objs
     model = type(objs[0])
-    db = model.objects.db
+    db = model._default_manager.db  # `objects`, typed for any model
     conn = connections[db]
     pk = model._meta.pk
     plain = conn.vendor in ("postgresql", "sqlite") and conn.features.can_return_columns_from_insert
     if not plain or not getattr(pk, "db_returning", False) or any(o.pk is not None for o in objs):
-        return model.objects.bulk_create(objs)
+        return model._default_manager.bulk_create(objs)
     fields = [f for f in model._meta.concrete_fields if f is not pk]
     quote = conn.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
