@@ -42,7 +42,7 @@ from hub.models import EventHistory
 
 logger = logging.getLogger(__name__)
 
-PUMP_BUDGET = 45.0  # s of claiming; + the longest attempt (2 x 120 s) fits the 300-s task timeout
+PUMP_BUDGET = 10.0  # s of claiming per task: then the worker takes the next queued task
 RULES_TTL = 1.0  # seconds a sender reuses the list of lanes with work before looking again
 LINGER_POLL = 0.02  # seconds between looks for new work while a sender lingers
 POLL = 0.2  # seconds between claims while other senders hold a lane's slots
@@ -152,55 +152,36 @@ class _Pump:
         self.rules: set[int] | None = None  # lanes with work, from the last full claim
         self.rules_at = 0.0
         self.finished: list[int] = []  # answered, not yet recorded: no longer in flight
+        self.next_claim = 0.0  # monotonic time of the next claim
+        self.next_peek = 0.0  # ... of the next look for newer deliveries
+        self.newest = 0  # the newest log id when this sender last claimed
 
     def run(self) -> int:
         if self.scope is not None and not lanes.pending(timezone.now(), self.scope).exists():
             # Every id is sent or being sent (usually by a lingering sender): one query, done.
             # Under a steady stream most queue tasks end here; they must be cheap to keep up.
             return 0
-        next_claim = 0.0
         idle_since: float | None = None
-        newest = 0  # the newest log id when this sender went idle
         while True:
-            now = time.monotonic()
-            claimed, wait = 0, None
-            if now >= next_claim and now - self.started < PUMP_BUDGET:
-                claimed, wait = self._claim()
-                next_claim = now + (POLL if wait is None else min(POLL, wait))
+            claimed, wait = self._maybe_claim()
             done = self._collect(GROUP_WAIT if self.held else 0.0)
             if done:
-                for item in done:
-                    self.held.pop(item.log.pk, None)
-                healthy = all(item.result.outcome is Outcome.SUCCESS for item in done)
-                if healthy and time.monotonic() - self.started < PUMP_BUDGET:
-                    # Refill the freed slots before recording the group: the answers are in,
-                    # so those attempts are no longer in flight (the claim is told which).
-                    # Not after a failure: the breaker must see it before the lane sends more.
-                    more, wait = self._claim(finished=[item.log.pk for item in done])
-                    claimed += more
-                    next_claim = time.monotonic() + POLL
-                else:
-                    next_claim = 0.0  # record first, then claim again at once
-                self.sent += record(done, token=self.token)
+                claimed += self._finish(done)
             self._heartbeat()
             if self.held or claimed or done:
                 idle_since = None
                 continue
             now = time.monotonic()
-            if idle_since is None:
-                idle_since = now
-                newest = _newest_log() if self.lingers() and settings.HUB_DELIVERY_LINGER else 0
+            idle_since = idle_since or now
             if now - self.started >= PUMP_BUDGET:
                 break
             if wait is not None:
                 time.sleep(wait)  # a rate-limited lane refills in a moment
-                next_claim = 0.0
+                self.next_claim = 0.0
             elif self.lingers() and now - idle_since < settings.HUB_DELIVERY_LINGER:
                 # A steady stream: wait for new deliveries here (one indexed look per poll)
                 # rather than return and have the next queue task start a sender again.
                 time.sleep(LINGER_POLL)
-                found = _newer_pending(newest)
-                idle_since, next_claim = (None, 0.0) if found else (idle_since, float("inf"))
             else:
                 break
         if self.scope is not None and not self.follow:
@@ -208,6 +189,39 @@ class _Pump:
         elif self.follow and time.monotonic() - self.started >= PUMP_BUDGET:
             self._continue_later()
         return self.sent
+
+    def _maybe_claim(self) -> tuple[int, float | None]:
+        """Claim when due: at once after a change, else every POLL; in between (following
+        senders) a cheap look every 20 ms for deliveries newer than the last claim, so a sender
+        busy with a slow endpoint still picks up new work for other lanes without delay."""
+        now = time.monotonic()
+        if now - self.started >= PUMP_BUDGET:
+            return 0, None
+        if now < self.next_claim and self.follow and now >= self.next_peek:
+            self.next_peek = now + LINGER_POLL
+            if _newer_pending(self.newest):
+                self.next_claim = 0.0
+        if now < self.next_claim:
+            return 0, None
+        claimed, wait = self._claim()
+        self.next_claim = now + (POLL if wait is None else min(POLL, wait))
+        return claimed, wait
+
+    def _finish(self, done: list[Finished]) -> int:
+        """Record a group of answers; after plain successes, refill their slots first (the
+        answers are in, so those attempts are no longer in flight; the claim is told which).
+        Not after a failure: the breaker must see it before the lane sends more."""
+        for item in done:
+            self.held.pop(item.log.pk, None)
+        claimed = 0
+        healthy = all(item.result.outcome is Outcome.SUCCESS for item in done)
+        if healthy and time.monotonic() - self.started < PUMP_BUDGET:
+            claimed, _ = self._claim(finished=[item.log.pk for item in done])
+            self.next_claim = time.monotonic() + POLL
+        else:
+            self.next_claim = 0.0  # record first, then claim again at once
+        self.sent += record(done, token=self.token)
+        return claimed
 
     def lingers(self) -> bool:
         """Only a sender that sent something waits for more: the queue tasks of deliveries it
@@ -225,6 +239,8 @@ class _Pump:
         room = settings.HUB_DELIVERY_CONCURRENCY - len(self.held)
         if room <= 0:
             return 0, None
+        if self.follow:
+            self.newest = _newest_log()  # anything newer is looked for between claims
         self.finished = finished or []
         claim = self._claim_once(room)
         if self.follow and self.scope is not None:
