@@ -103,13 +103,17 @@ def test_keep_alive_clients_do_not_each_hold_a_database_connection(hub):
     finally:
         for client in clients:
             client.close()
-    # runhub itself (it migrated) + the workers; the web server holds none between requests.
-    assert held <= 1 + connection_bound(["workers"])["workers"] < KEEP_ALIVE_CLIENTS
+    # runhub itself (it migrated) + the workers and the Odoo poller; the web server holds none
+    # between requests.
+    bound = sum(connection_bound(["workers", "poller"]).values())
+    assert held <= 1 + bound < KEEP_ALIVE_CLIENTS
 
 
 def test_a_stop_signal_ends_every_process_quickly_even_with_sigint_ignored(hub):
     spawned = descendants(hub.run.proc.pid)
-    assert len(spawned) >= 3  # runserver, qcluster and its processes
+    assert len(spawned) >= 4  # runserver, qcluster and its processes, poll_odoo
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in spawned]
+    assert any(b"poll_odoo" in argv for argv in commands), "the Odoo poller runs too"
     assert hub.run.stop(signal.SIGTERM, timeout=10)  # it took 17 s before
     assert [pid for pid in spawned if alive(pid)] == []
 

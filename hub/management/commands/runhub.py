@@ -1,4 +1,4 @@
-"""`make run`: migrate, schedules, an admin user, then the web server and the workers together."""
+"""`make run`: migrate, schedules, an admin user, then the web server, workers and Odoo poller."""
 
 from __future__ import annotations
 
@@ -19,7 +19,10 @@ from django.db import connections
 
 
 class Command(BaseCommand):
-    help = "Run the hub for development: web server + django-q2 cluster; Ctrl-C stops both."
+    help = (
+        "Run the hub for development: web server + django-q2 cluster + Odoo poller; "
+        "Ctrl-C stops them all."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--addr", default=os.environ.get("HUB_ADDR", "127.0.0.1"))
@@ -50,11 +53,15 @@ class Command(BaseCommand):
                 # warning (the development encryption key) is printed once, not three times.
                 ([*manage, "runserver", f"{addr}:{port}", "--noreload", "--skip-checks"], web_env),
                 ([*manage, "qcluster", "--skip-checks"], env),
+                # The long-running Odoo poller: per-connection intervals down to 1 s, nudges.
+                ([*manage, "poll_odoo", "--skip-checks"], env),
             )
         ]
         base = f"http://{addr}:{port}"
         self.stdout.write(
-            self.style.SUCCESS("\nWebhook hub running (Ctrl-C stops the web server and workers):")
+            self.style.SUCCESS(
+                "\nWebhook hub running (Ctrl-C stops the web server, workers, poller):"
+            )
         )
         for label, path in (
             ("Admin", "/admin/"),
@@ -64,6 +71,7 @@ class Command(BaseCommand):
             ("Inbound", "/webhook/incoming/<slug>/"),
             ("Health", "/readyz"),
             ("Odoo push", "/odoo/xmlrpc"),
+            ("Odoo nudge", "/odoo/nudge/<token>/ (each connection's page shows its URL)"),
         ):
             self.stdout.write(f"  {label:<10} {base}{path}")
         try:
