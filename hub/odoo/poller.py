@@ -35,6 +35,7 @@ from hub.models import ModelHook, RecordSnapshot
 from hub.odoo import scan, state
 from hub.odoo.client import OdooClient
 from hub.odoo.deletes import find_deletes
+from hub.odoo.deletes import forget as forget_deletes
 from hub.odoo.echo import ECHO, PENDING, classify
 from hub.odoo.fields import ReadPlan, build_plan, cached_describe, comparable, diff, expand, wire
 from hub.odoo.state import watched_codes
@@ -480,6 +481,10 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
             )
             result.seen += len(page.rows)
         if baseline:
+            # A new baseline (first poll, reset, another model or Odoo): nothing known before
+            # about this hook's Odoo clock, overlap scans or delete count still holds.
+            scan.forget(hook.pk)
+            forget_deletes(hook.pk)
             fields: dict[str, Any] = {"baseline_done": True}
             if hook.cursor is None:
                 # Nothing matched the domain yet: start from the model's latest write, so a
