@@ -9,7 +9,7 @@ from hub.lib import queue
 
 CHUNK = 50  # log ids per task: amortises the queue round trip without starving other workers
 # Per-task timeout (django-q2 aborts a task that runs longer). A task's sender claims new work
-# for sender.PUMP_BUDGET (10 s) and then only finishes what it holds: one attempt at the
+# for 10-20 s (sender.PUMP_BUDGET) and then only finishes what it holds: one attempt at the
 # longest rule timeout (2 x 120 s) still fits, so no task is cut off mid-send.
 TASK_TIMEOUT = 300
 

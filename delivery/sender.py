@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import queue as stdqueue
+import random
 import threading
 import time
 import uuid
@@ -42,7 +43,11 @@ from hub.models import EventHistory
 
 logger = logging.getLogger(__name__)
 
-PUMP_BUDGET = 10.0  # s of claiming per task: then the worker takes the next queued task
+# Seconds of claiming per task, then the worker takes the next queued task (polls, sweeps,
+# inbound). Drawn between 10 and 20 s: two workers' senders rarely stop at the same moment,
+# so under a steady stream one is nearly always running and picking up new deliveries.
+PUMP_BUDGET = 10.0
+PUMP_SPREAD = 10.0
 RULES_TTL = 1.0  # seconds a sender reuses the list of lanes with work before looking again
 LINGER_POLL = 0.02  # seconds between looks for new work while a sender lingers
 POLL = 0.2  # seconds between claims while other senders hold a lane's slots
@@ -149,6 +154,7 @@ class _Pump:
         self.held: dict[int, Finished] = {}
         self.sent = 0
         self.started = self.renewed = time.monotonic()
+        self.budget = PUMP_BUDGET + random.random() * PUMP_SPREAD  # noqa: S311 (not security)
         self.rules: set[int] | None = None  # lanes with work, from the last full claim
         self.rules_at = 0.0
         self.finished: list[int] = []  # answered, not yet recorded: no longer in flight
@@ -173,7 +179,7 @@ class _Pump:
                 continue
             now = time.monotonic()
             idle_since = idle_since or now
-            if now - self.started >= PUMP_BUDGET:
+            if now - self.started >= self.budget:
                 break
             if wait is not None:
                 time.sleep(wait)  # a rate-limited lane refills in a moment
@@ -186,7 +192,7 @@ class _Pump:
                 break
         if self.scope is not None and not self.follow:
             self._hand_over_leftovers()
-        elif self.follow and time.monotonic() - self.started >= PUMP_BUDGET:
+        elif self.follow and time.monotonic() - self.started >= self.budget:
             self._continue_later()
         return self.sent
 
@@ -195,7 +201,7 @@ class _Pump:
         senders) a cheap look every 20 ms for deliveries newer than the last claim, so a sender
         busy with a slow endpoint still picks up new work for other lanes without delay."""
         now = time.monotonic()
-        if now - self.started >= PUMP_BUDGET:
+        if now - self.started >= self.budget:
             return 0, None
         if now < self.next_claim and self.follow and now >= self.next_peek:
             self.next_peek = now + LINGER_POLL
@@ -215,7 +221,7 @@ class _Pump:
             self.held.pop(item.log.pk, None)
         claimed = 0
         healthy = all(item.result.outcome is Outcome.SUCCESS for item in done)
-        if healthy and time.monotonic() - self.started < PUMP_BUDGET:
+        if healthy and time.monotonic() - self.started < self.budget:
             claimed, _ = self._claim(finished=[item.log.pk for item in done])
             self.next_claim = time.monotonic() + POLL
         else:
