@@ -17,6 +17,8 @@ import queue
 import threading
 from collections.abc import Callable
 
+from inbound.queue import enqueue_now
+
 logger = logging.getLogger(__name__)
 
 
@@ -94,16 +96,10 @@ class _QuietEnqueue(logging.Filter):
         )
 
 
-def _send(incoming_ids: list[int]) -> None:
-    from inbound.services import enqueue_now
-
-    enqueue_now(incoming_ids)
-
-
 THREAD_NAME = "inbound-handoff"
 # Up to 20 requests per task: a task of cheap handlers costs the worker little more than one,
 # and a slow handler (an Odoo upsert) holds up at most 19 others.
-handoff = Handoff(_send, name=THREAD_NAME, batch=20)
+handoff = Handoff(enqueue_now, name=THREAD_NAME, batch=20)
 logging.getLogger("django-q").addFilter(_QuietEnqueue())
 
 

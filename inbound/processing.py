@@ -21,7 +21,7 @@ from inbound import limits, tunables
 from inbound.handlers import get_handler
 from inbound.handlers.base import Context
 from inbound.models import IncomingWebhook, ProcessingState
-from inbound.services import enqueue_on_commit
+from inbound.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 S = ProcessingState

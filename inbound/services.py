@@ -20,7 +20,6 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from hub.crypto import split_secrets
-from hub.lib import queue
 from hub.lib.json import non_finite_message
 from hub.lib.nul import scrub_nul
 from inbound import limits, source_cache, tunables
@@ -29,6 +28,7 @@ from inbound.handoff import handoff
 from inbound.idempotency import idempotency_key
 from inbound.insert import insert_row
 from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
+from inbound.queue import enqueue_on_commit
 from inbound.schemes import SignedRequest, verify
 
 
@@ -98,24 +98,6 @@ def _reject(source: InboundSource, req: Received, status: int, reason: str, **kw
     _store_unaccepted(
         source, req, state=ProcessingState.REJECTED, status=status, reason=reason, **kw
     )
-
-
-TASK = "inbound.tasks.process_incoming"
-BATCH_TASK = "inbound.tasks.process_incoming_batch"
-
-
-def enqueue_on_commit(incoming_id: int) -> None:
-    """Queue the handler run once the row is committed. Never raises: when the broker is down
-    the row stays "received" and the sweep queues it again (hub.lib.queue)."""
-    queue.enqueue_on_commit(TASK, incoming_id, task_name=f"inbound-{incoming_id}")
-
-
-def enqueue_now(incoming_ids: list[int]) -> None:
-    """Queue these requests at once: one task for one id, one batch task for several."""
-    if len(incoming_ids) == 1:
-        queue.enqueue(TASK, incoming_ids[0], task_name=f"inbound-{incoming_ids[0]}")
-    else:
-        queue.enqueue(BATCH_TASK, incoming_ids, task_name=f"inbound-{incoming_ids[0]}+")
 
 
 def handing_off() -> bool:

@@ -19,6 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
 
+from inbound import queue as inbound_queue
 from inbound import rotation, services, source_cache, tasks
 from inbound.handoff import THREAD_NAME, Handoff
 from inbound.models import InboundCounter, InboundSource, IncomingWebhook
@@ -226,7 +227,7 @@ def test_queueing_from_the_handoff_thread_writes_no_log_line_per_request(
 
     def send(ids: list[int]) -> None:
         try:
-            services.enqueue_now(ids)
+            inbound_queue.enqueue_now(ids)
         finally:
             connections.close_all()  # this thread's own connection
 
@@ -235,7 +236,7 @@ def test_queueing_from_the_handoff_thread_writes_no_log_line_per_request(
     handoff.submit(101)
     assert handoff.flush(timeout=10)
     assert not [r for r in caplog.records if r.getMessage().startswith("Enqueued")]
-    services.enqueue_now([102])  # any other thread keeps django-q2's line
+    inbound_queue.enqueue_now([102])  # any other thread keeps django-q2's line
     assert [r for r in caplog.records if r.getMessage().startswith("Enqueued")]
 
 
