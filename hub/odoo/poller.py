@@ -356,6 +356,13 @@ def scan_batch() -> int:
 
 
 READ_GROUP = 4  # pages read (and their relations resolved) per call; each commits on its own
+# A poll that read nothing moves the cursor (Odoo's clock) only by this much or more: an idle
+# poll then usually writes nothing; the recent window starts at most this much earlier.
+CURSOR_STEP = 5.0
+
+
+def _seconds(earlier: str, later: str) -> float:
+    return (from_odoo(later) - from_odoo(earlier)).total_seconds()
 
 
 @dataclass
@@ -446,8 +453,8 @@ def changed_pages(
             page_rows = [by_id[rid] for rid, _ in page if rid in by_id]
             page_fresh = [r for r in page_rows if r["id"] in changed]
             yield Page(page_rows, page_fresh, snaps, cursors[index] or None)
-    if not pages:
-        yield Page([], [], {}, bound or None)
+    if not pages and bound and (not cursor or _seconds(cursor, bound) >= CURSOR_STEP):
+        yield Page([], [], {}, bound)  # nothing read: only the cursor moves, now and then
     if window.full:
         scan.overlap_scanned(hook, started)
 
