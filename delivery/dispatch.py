@@ -106,7 +106,7 @@ def create_deliveries(
     async_ids = [log.pk for log in pending if not _sent_inline(log)]
     if sync_ids:
         _send_on_commit(sync_ids)
-    queue.enqueue_on_commit(async_ids)  # never raises: a broker outage is the sweep's job
+    queue.kick_on_commit(async_ids)  # never raises: a broker outage is the sweep's job
     return logs
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.db import transaction
+
+from delivery import presence
 from hub.lib import queue
 
 CHUNK = 50  # log ids per task: amortises the queue round trip without starving other workers
@@ -35,3 +38,17 @@ def enqueue(log_ids: Iterable[int]) -> int:
 def enqueue_on_commit(log_ids: Iterable[int]) -> int:
     """The same, once the current transaction commits (nothing goes out for a rollback)."""
     return _chunks(log_ids, queue.enqueue_on_commit)
+
+
+def kick_on_commit(log_ids: Iterable[int]) -> None:
+    """Newly recorded deliveries: queue them once committed, unless a sender is running (it
+    finds them within 20 ms by itself; see delivery.presence). Never raises."""
+    ids = sorted(set(log_ids))
+    if not ids:
+        return
+
+    def kick_senders() -> None:
+        if not presence.active():
+            enqueue(ids)
+
+    transaction.on_commit(kick_senders, robust=True)

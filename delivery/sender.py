@@ -34,7 +34,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from delivery import lanes, ordering, queue, retries
+from delivery import lanes, ordering, presence, queue, retries
 from delivery.build import OutboundRequest, compose, redact
 from delivery.models import Lane, LogStatus, OnGone, WebhookLog
 from hub.lib import http_async
@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 PUMP_BUDGET = 10.0
 PUMP_SPREAD = 10.0
 RULES_TTL = 1.0  # seconds a sender reuses the list of lanes with work before looking again
+ANNOUNCE_EVERY = 0.1  # seconds between "a sender is running" notes (they live 0.5 s)
 LINGER_POLL = 0.02  # seconds between looks for new work while a sender lingers
 POLL = 0.2  # seconds between claims while other senders hold a lane's slots
 CLOSE_WAIT = 2.0  # seconds to close pooled connections at exit
@@ -160,6 +161,7 @@ class _Pump:
         self.finished: list[int] = []  # answered, not yet recorded: no longer in flight
         self.next_claim = 0.0  # monotonic time of the next claim
         self.next_peek = 0.0  # ... of the next look for newer deliveries
+        self.next_announce = 0.0  # ... of the next "a sender is running" (delivery.presence)
         self.newest = 0  # the newest log id when this sender last claimed
 
     def run(self) -> int:
@@ -192,8 +194,11 @@ class _Pump:
                 break
         if self.scope is not None and not self.follow:
             self._hand_over_leftovers()
-        elif self.follow and time.monotonic() - self.started >= self.budget:
-            self._continue_later()
+        elif self.follow:
+            presence.withdraw()  # first; then one more look (see delivery.presence)
+            out_of_time = time.monotonic() - self.started >= self.budget
+            if out_of_time or _newer_pending(self.newest):
+                self._continue_later()
         return self.sent
 
     def _maybe_claim(self) -> tuple[int, float | None]:
@@ -203,6 +208,9 @@ class _Pump:
         now = time.monotonic()
         if now - self.started >= self.budget:
             return 0, None
+        if self.follow and now >= self.next_announce:
+            self.next_announce = now + ANNOUNCE_EVERY
+            presence.announce()
         if now < self.next_claim and self.follow and now >= self.next_peek:
             self.next_peek = now + LINGER_POLL
             if _newer_pending(self.newest):
