@@ -18,21 +18,25 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-KEY = "hub:delivery:sender"
 LIFETIME_MS = 500
 
 
+def _key() -> str:
+    """Per cluster, like django-q2's own queue keys (several hubs may share one Redis)."""
+    return f"hub:{settings.Q_CLUSTER.get('name', 'hub')}:delivery:sender"
+
+
 def announce() -> None:
-    _try(lambda r: r.set(KEY, 1, px=LIFETIME_MS))
+    _try(lambda r: r.set(_key(), 1, px=LIFETIME_MS))
 
 
 def withdraw() -> None:
-    _try(lambda r: r.delete(KEY))
+    _try(lambda r: r.delete(_key()))
 
 
 def active() -> bool:
     """A sender is running (False without Redis, or when Redis does not answer)."""
-    return bool(_try(lambda r: r.exists(KEY)))
+    return bool(_try(lambda r: r.exists(_key())))
 
 
 def _try(op: Any) -> Any:

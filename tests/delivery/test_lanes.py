@@ -7,11 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from delivery import lanes, sender, sweeps
+from delivery import lanes, presence, sender, sweeps
 from delivery.models import BreakerState, Lane, LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.events import NewEvent, record_events
 from rules.models import WebhookRule
@@ -300,3 +301,24 @@ def test_a_sender_renews_the_lease_of_what_it_is_still_sending(settings) -> None
     ]
     assert renewals  # renewed while the slow answer was awaited
     assert log.claimed_at > log.created_at
+
+
+needs_redis = pytest.mark.skipif(
+    not django_settings.REDIS_URL, reason="the running-sender note lives in Redis"
+)
+
+
+@needs_redis
+def test_no_task_is_queued_for_a_new_delivery_while_a_sender_runs(receiver: Receiver, send) -> None:
+    make_rule(url=receiver.url_for())
+    presence.announce()  # a sender elsewhere is running
+    try:
+        send()
+        assert receiver.requests == []  # not queued: the running sender's job
+        assert WebhookLog.objects.get().status == LogStatus.PENDING
+    finally:
+        presence.withdraw()
+    sender.pump(follow=True)  # that sender's next look
+    assert len(receiver.wait_for(1)) == 1
+    send()  # no sender running: queued (and sent inline by the test queue)
+    assert len(receiver.wait_for(2)) == 2
