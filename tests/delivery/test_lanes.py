@@ -21,7 +21,6 @@ from tests.fakes.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.django_db
 JOIN_TIMEOUT = 30.0
-WAIT = 10.0  # bounded waits for something another thread does
 
 needs_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
