@@ -33,7 +33,7 @@ from prometheus_client.exposition import choose_encoder
 
 from dashboard.models import DailyMetric, RollupDay
 from dashboard.rollups import day_bounds
-from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from delivery.models import BreakerState, Lane, LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.models import ModelHook, OdooConnection
 from inbound.models import IncomingWebhook
 
@@ -224,13 +224,29 @@ def queue_backlog(now: datetime) -> Iterator[Metric]:
     yield family
 
 
+def delivery_lanes(now: datetime) -> Iterator[Metric]:
+    """Per lane (one per rule, labelled by the rule's name): breaker open, paused."""
+    breaker = GaugeMetricFamily(
+        "hub_delivery_breaker_open",
+        "1 while the lane's circuit breaker is open or half-open.",
+        labels=["endpoint"],
+    )
+    paused = GaugeMetricFamily(
+        "hub_delivery_lane_paused", "1 while the lane is paused.", labels=["endpoint"]
+    )
+    for name, state, is_paused in Lane.objects.values_list("rule__name", "breaker_state", "paused"):
+        breaker.add_metric([name], float(state != BreakerState.CLOSED))
+        paused.add_metric([name], float(is_paused))
+    yield breaker
+    yield paused
+
+
 # Each part is independent: one failing (the broker down) leaves the others in the scrape.
-# The delivery circuit breaker adds its part here: `hub_delivery_breaker_open{endpoint}` (0/1)
-# - docs/operations.md already has the alert rule for it.
 PARTS: dict[str, Callable[[datetime], Iterable[Metric]]] = {
     "deliveries": lambda now: delivery_attempts(),
     "latency": attempt_latency,
     "queues": delivery_queues,
+    "lanes": delivery_lanes,
     "inbound": inbound_requests,
     "odoo": odoo_polls,
     "backlog": queue_backlog,

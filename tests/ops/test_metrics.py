@@ -14,7 +14,7 @@ from django_q.models import OrmQ
 from prometheus_client.parser import text_string_to_metric_families
 
 from dashboard.rollups import rollup
-from delivery.models import LogStatus, RetryState, WebhookLog, WebhookRetry
+from delivery.models import BreakerState, Lane, LogStatus, RetryState, WebhookLog, WebhookRetry
 from hub.models import ModelHook, OdooConnection
 from hub.ops.health import redis_client
 from inbound.models import InboundSource, IncomingWebhook
@@ -218,3 +218,15 @@ def test_a_broker_outage_leaves_the_rest_of_the_metrics_in_the_scrape(closed_por
     assert value(text, "hub_metrics_part_up", part="backlog") == 0
     assert value(text, "hub_metrics_part_up", part="deliveries") == 1
     assert value(text, "hub_dead_letters") == 0
+
+
+def test_an_open_breaker_and_a_paused_lane_are_reported_per_endpoint():
+    broken = make_rule(name="Flaky ERP")
+    held = make_rule(name="Held CRM")
+    Lane.objects.create(rule=broken, breaker_state=BreakerState.OPEN)
+    Lane.objects.create(rule=held, paused=True)
+    text = scrape()
+    assert value(text, "hub_delivery_breaker_open", endpoint="Flaky ERP") == 1
+    assert value(text, "hub_delivery_breaker_open", endpoint="Held CRM") == 0
+    assert value(text, "hub_delivery_lane_paused", endpoint="Held CRM") == 1
+    assert value(text, "hub_delivery_lane_paused", endpoint="Flaky ERP") == 0
