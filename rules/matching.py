@@ -36,7 +36,7 @@ def candidate_rules(*, model: str) -> list[WebhookRule]:
 
 
 def _listens(rule: WebhookRule, model: str, event_code: str) -> bool:
-    return any(e.code == event_code and e.model in ("", model) for e in rule.events.all())
+    return (event_code, "") in rule.listened or (event_code, model) in rule.listened
 
 
 def _condition_holds(rule: WebhookRule, data: dict[str, Any]) -> bool:

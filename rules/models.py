@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -178,6 +179,12 @@ class WebhookRule(models.Model):
                 errors["api_key"] = "API key authentication needs a key."
         if errors:
             raise ValidationError(errors)
+
+    @cached_property
+    def listened(self) -> frozenset[tuple[str, str]]:
+        """(code, model) of the rule's events as loaded - rules.matching prefetches the active
+        ones - read once per instance: matching a page of events asks it for every event."""
+        return frozenset((e.code, e.model) for e in self.events.all())
 
     @property
     def secrets(self) -> list[str]:
