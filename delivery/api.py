@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from delivery import lanes, retries
-from delivery.models import Lane, WebhookLog, WebhookRetry
+from delivery.models import LANE_BREAKER, LANE_PAUSE, LANE_SETTINGS, Lane, WebhookLog, WebhookRetry
 from delivery.probe import send_test_now
 from hub.api.permissions import ModelPermissions
 from hub.api.routers import router
@@ -192,9 +192,6 @@ router.register("logs", LogViewSet, basename="webhooklog")
 router.register("retries", RetryViewSet, basename="webhookretry")
 
 
-LANE_SETTINGS = ["max_in_flight", "rate_limit", "breaker_threshold", "breaker_cooldown", "on_gone"]
-
-
 class LaneSerializer(serializers.ModelSerializer):
     """A rule's endpoint lane: its limits (writable) and its live state (read-only)."""
 
@@ -204,27 +201,8 @@ class LaneSerializer(serializers.ModelSerializer):
     class Meta:
         model = Lane
         fields = [
-            "rule",
-            "max_in_flight",
-            "rate_limit",
-            "breaker_threshold",
-            "breaker_cooldown",
-            "on_gone",
-            "paused",
-            "paused_at",
-            "paused_reason",
-            "held",
-            "in_flight",
-            "breaker_state",
-            "breaker_failures",
-            "open_until",
-            "last_error",
-            "last_failure_at",
-            "slow_until",
-            "last_attempt_at",
-            "last_success_at",
-            "updated_at",
-        ]
+            "rule", *LANE_SETTINGS, *LANE_PAUSE, "held", "in_flight", *LANE_BREAKER, "updated_at"
+        ]  # fmt: skip
         read_only_fields = [f for f in fields if f not in LANE_SETTINGS]
 
     def get_held(self, lane: Lane) -> int:

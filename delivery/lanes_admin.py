@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from delivery import lanes
-from delivery.models import Lane, LogStatus
+from delivery.models import LANE_BREAKER, LANE_PAUSE, LANE_SETTINGS, Lane, LogStatus
 
 
 @admin.register(Lane)
@@ -33,50 +33,11 @@ class LaneAdmin(admin.ModelAdmin):
     actions = ("pause", "resume", "close_breaker")
     fieldsets = (
         (None, {"fields": ("rule", "rule_status")}),
-        (
-            "Limits",
-            {
-                "fields": (
-                    "max_in_flight",
-                    "rate_limit",
-                    "breaker_threshold",
-                    "breaker_cooldown",
-                    "on_gone",
-                )
-            },
-        ),
-        ("Pause", {"fields": ("paused", "paused_at", "paused_reason", "held")}),
-        (
-            "Circuit breaker",
-            {
-                "fields": (
-                    "breaker_state",
-                    "breaker_failures",
-                    "open_until",
-                    "last_error",
-                    "last_failure_at",
-                    "slow_until",
-                    "last_attempt_at",
-                    "last_success_at",
-                )
-            },
-        ),
+        ("Limits", {"fields": LANE_SETTINGS}),
+        ("Pause", {"fields": (*LANE_PAUSE, "held")}),
+        ("Circuit breaker", {"fields": LANE_BREAKER}),
     )
-    readonly_fields = (
-        "rule_status",
-        "paused",
-        "paused_at",
-        "paused_reason",
-        "held",
-        "breaker_state",
-        "breaker_failures",
-        "open_until",
-        "last_error",
-        "last_failure_at",
-        "slow_until",
-        "last_attempt_at",
-        "last_success_at",
-    )
+    readonly_fields = ("rule_status", *LANE_PAUSE, "held", *LANE_BREAKER)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lane]:
         lanes.ensure_all()  # every rule has a lane to see and set, used or not

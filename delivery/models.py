@@ -128,6 +128,21 @@ class OnGone(models.TextChoices):
     PAUSE = "pause", "Pause the rule (new deliveries are held until resumed)"
 
 
+# The lane's columns by role, for its admin and its API (settings are editable, the rest is state).
+LANE_SETTINGS = ("max_in_flight", "rate_limit", "breaker_threshold", "breaker_cooldown", "on_gone")
+LANE_PAUSE = ("paused", "paused_at", "paused_reason")
+LANE_BREAKER = (
+    "breaker_state",
+    "breaker_failures",
+    "open_until",
+    "last_error",
+    "last_failure_at",
+    "slow_until",
+    "last_attempt_at",
+    "last_success_at",
+)
+
+
 class Lane(models.Model):
     """One endpoint lane per rule: its sending limits and its live state (see docs/delivery.md).
 
