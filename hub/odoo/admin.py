@@ -18,8 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from hub.lib import queue
-from hub.odoo import nudge, state
+from hub.odoo import nudge, queue, state
 from hub.odoo.client import OdooClient, OdooError
 from hub.odoo.drift import hook_problems
 from hub.odoo.echo import same_user_warning
@@ -136,10 +135,7 @@ class OdooConnectionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        queued = [
-            queue.enqueue("hub.odoo.tasks.poll_connection", conn.pk, group="odoo-poll")
-            for conn in queryset
-        ]
+        queued = [queue.poll_connection(conn.pk) for conn in queryset]
         if None in queued:
             self.message_user(request, NOT_QUEUED, messages.ERROR)
             return
@@ -255,11 +251,7 @@ class ModelHookAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll now (and look for deletions)", permissions=["change"])
     def poll_now(self, request: HttpRequest, queryset: QuerySet) -> None:
-        if not queue.enqueue(
-            "hub.odoo.tasks.poll_hooks",
-            list(queryset.values_list("pk", flat=True)),
-            group="odoo-poll",
-        ):
+        if not queue.poll_hooks(list(queryset.values_list("pk", flat=True))):
             self.message_user(request, NOT_QUEUED, messages.ERROR)
             return
         self.message_user(request, f"Poll queued for {queryset.count()} hook(s).")
@@ -268,11 +260,7 @@ class ModelHookAdmin(admin.ModelAdmin):
         description="Backfill: emit create for every matching record", permissions=["change"]
     )
     def backfill(self, request: HttpRequest, queryset: QuerySet) -> None:
-        if not queue.enqueue(
-            "hub.odoo.tasks.backfill_hooks",
-            list(queryset.values_list("pk", flat=True)),
-            group="odoo-backfill",
-        ):
+        if not queue.backfill_hooks(list(queryset.values_list("pk", flat=True))):
             self.message_user(request, NOT_QUEUED, messages.ERROR)
             return
         self.message_user(request, f"Backfill queued for {queryset.count()} hook(s).")

@@ -14,9 +14,8 @@ from rest_framework.response import Response
 from hub.api.permissions import ModelPermissions
 from hub.api.routers import router
 from hub.crypto import token_hash
-from hub.lib import queue
 from hub.models import STANDARD_EVENTS, EventHistory, ModelHook, OdooConnection
-from hub.odoo import state
+from hub.odoo import queue, state
 from hub.odoo.client import OdooError
 from hub.odoo.drift import hook_problems
 from hub.odoo.nudge import nudge_url
@@ -260,9 +259,7 @@ class OdooConnectionViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def poll(self, request: Request, pk: str | None = None) -> Response:
         """Queue a poll of every active hook of the connection."""
-        return _queued(
-            queue.enqueue("hub.odoo.tasks.poll_connection", self.get_object().pk, group="odoo-poll")
-        )
+        return _queued(queue.poll_connection(self.get_object().pk))
 
     @extend_schema(
         request=None,
@@ -284,19 +281,13 @@ class ModelHookViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def poll(self, request: Request, pk: str | None = None) -> Response:
         """Queue a poll of this hook (deletions are looked for too)."""
-        return _queued(
-            queue.enqueue("hub.odoo.tasks.poll_hooks", [self.get_object().pk], group="odoo-poll")
-        )
+        return _queued(queue.poll_hooks([self.get_object().pk]))
 
     @extend_schema(request=None, responses={202: Queued})
     @action(detail=True, methods=["post"], permission_classes=[ChangeAction])
     def backfill(self, request: Request, pk: str | None = None) -> Response:
         """Queue a backfill: a create event for every record matching the hook."""
-        return _queued(
-            queue.enqueue(
-                "hub.odoo.tasks.backfill_hooks", [self.get_object().pk], group="odoo-backfill"
-            )
-        )
+        return _queued(queue.backfill_hooks([self.get_object().pk]))
 
     @extend_schema(
         request=PreviewRequest,

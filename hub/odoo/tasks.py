@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hub.lib import queue
-from hub.odoo import services
+from hub.odoo import queue, services
 from hub.odoo.poller import PollResult
 
 # A poll sets the next one at its *end* + interval, a little after the dispatcher's next tick
@@ -18,7 +17,7 @@ def dispatch_polls(*, now: datetime | None = None) -> int:
     """Every minute: enqueue one poll per active connection whose poll is due."""
     claimed = services.claim_due_connections(now=now, slack=DISPATCH_SLACK)
     for connection_id in claimed:
-        queue.enqueue("hub.odoo.tasks.poll_connection", connection_id, group="odoo-poll")
+        queue.poll_connection(connection_id)
     return len(claimed)
 
 
