@@ -6,8 +6,6 @@ Chromium, so CI runs it). Nothing here downloads a browser.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -17,15 +15,11 @@ from django.contrib.auth import get_user_model
 
 from dashboard.rollups import rollup_days
 from tests.dashboard.conftest import at
+from tests.hub.browser import ARGS, browser_or_skip
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Response
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 SHOWN = (
@@ -34,31 +28,6 @@ SHOWN = (
 )  # fmt: skip
 
 pytestmark = pytest.mark.browser
-
-
-def _chromium() -> str | None:
-    """Debian's Chromium, or the path in HUB_TEST_CHROMIUM (to try another binary, or none)."""
-    wanted = os.environ.get("HUB_TEST_CHROMIUM")
-    if wanted:
-        return wanted if Path(wanted).is_file() else None
-    return CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
-
-
-def _browser_or_skip() -> tuple[object, str]:
-    """(sync_playwright, Chromium executable), or skip the test saying what is missing."""
-    executable = _chromium()
-    if not executable:
-        where = os.environ.get("HUB_TEST_CHROMIUM") or CHROMIUM
-        pytest.skip(f"Chromium is not installed ({where}): apt-get install chromium")
-    try:
-        import playwright
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright python package is not installed")
-    driver = Path(playwright.__file__).parent / "driver"
-    if not driver.is_dir():
-        pytest.skip(f"Playwright's driver is missing ({driver})")
-    return sync_playwright, executable
 
 
 def seed(make_rule, make_log, make_retry, make_incoming) -> None:
@@ -89,14 +58,14 @@ def seed(make_rule, make_log, make_retry, make_incoming) -> None:
 def test_without_chromium_the_browser_test_is_skipped_with_the_reason(monkeypatch):
     monkeypatch.setenv("HUB_TEST_CHROMIUM", "/nonexistent/chromium")
     with pytest.raises(pytest.skip.Exception, match=r"Chromium is not installed \(/nonexistent"):
-        _browser_or_skip()
+        browser_or_skip()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_dashboard_shows_the_numbers_of_the_json_in_a_real_browser(
     live_server, make_rule, make_log, make_retry, make_incoming
 ):
-    sync_playwright, executable = _browser_or_skip()
+    sync_playwright, executable = browser_or_skip()
     # Every ORM call of this test runs before Playwright starts: its sync API runs an asyncio
     # loop in this thread, and Django's async-safety guard would refuse ORM calls made inside
     # it (SynchronousOnlyOperation). So DJANGO_ALLOW_ASYNC_UNSAFE is not needed, and not set.

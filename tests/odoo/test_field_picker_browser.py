@@ -5,41 +5,14 @@ Skipped with the reason when Chromium or Playwright's driver is absent; nothing 
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from hub.models import OdooConnection
 from tests.fakes.odoo import DB, HUB_PASSWORD
+from tests.hub.browser import ARGS, browser_or_skip
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _playwright_or_skip():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        pytest.skip(f"Chromium is not installed ({CHROMIUM}); apt-get install chromium")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright python package is not installed")
-    import playwright
-
-    driver = Path(playwright.__file__).parent / "driver"
-    if not driver.is_dir():
-        pytest.skip(f"Playwright's driver is missing ({driver})")
-    return sync_playwright
 
 
 OPTIONS = """input => {
@@ -50,7 +23,7 @@ OPTIONS = """input => {
 
 @pytest.mark.django_db(transaction=True)
 def test_the_picker_suggests_fields_and_follows_relations(live_server, fake_odoo):
-    sync_playwright = _playwright_or_skip()
+    sync_playwright, executable = browser_or_skip()
     # All ORM work happens before Playwright starts its event loop in this thread.
     conn = OdooConnection.objects.create(
         name="fake", url=fake_odoo.url, database=DB, username="hub", password=HUB_PASSWORD
@@ -58,7 +31,7 @@ def test_the_picker_suggests_fields_and_follows_relations(live_server, fake_odoo
     get_user_model().objects.create_superuser("boss", "boss@example.com", "pw-boss-123")
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=executable, args=ARGS, headless=True)
         try:
             page = browser.new_page()
             page.set_default_timeout(15_000)
