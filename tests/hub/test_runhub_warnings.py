@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub.test_runhub import ROOT, free_port
+from tests.ops.processes import ROOT, free_port
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")

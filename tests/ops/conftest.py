@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import urllib.parse
 from collections.abc import Iterator
 
@@ -11,14 +10,7 @@ import pytest
 
 from tests.fakes.odoo import fake_odoo, odoo_conn  # noqa: F401
 from tests.fakes.receiver import receiver  # noqa: F401
-from tests.ops.processes import POSTGRES, admin_connection, database_url_for
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound then released: connecting to it is refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ops.processes import POSTGRES, admin_connection, database_url_for, free_port
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -137,6 +138,13 @@ def wait_until_ready(base: str, run: Running, timeout: float = 120) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"never ready:\n{run.output[-3000:]}")
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound then released: connecting to it is refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def descendants(pid: int) -> set[int]:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from hub.ops.processes import connection_bound
-from tests.ops.conftest import free_port
 from tests.ops.processes import (
     POSTGRES,
     ROOT,
@@ -24,6 +23,7 @@ from tests.ops.processes import (
     alive,
     connections_to,
     descendants,
+    free_port,
     get,
     running,
     wait_until_ready,

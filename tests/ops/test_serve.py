@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import free_port
 from tests.ops.processes import (
     POSTGRES,
     ROOT,
@@ -27,6 +26,7 @@ from tests.ops.processes import (
     alive,
     connections_to,
     descendants,
+    free_port,
     get,
     metric_value,
     production_env,
