@@ -68,6 +68,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
             "logs": admin_url("admin:delivery_webhooklog_changelist"),
             "retries": admin_url("admin:delivery_webhookretry_changelist"),
             "incoming": admin_url("admin:inbound_incomingwebhook_changelist"),
+            "lanes": admin_url("admin:delivery_lane_changelist"),
         },
     }
     return render(request, "dashboard/index.html", context)

@@ -6,14 +6,17 @@ Chromium, so CI runs it). Nothing here downloads a browser.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from dashboard.rollups import rollup_days
+from delivery.models import BreakerState, Lane
 from tests.dashboard.conftest import at
 from tests.hub.browser import ARGS, browser_or_skip
 
@@ -53,6 +56,13 @@ def seed(make_rule, make_log, make_retry, make_incoming) -> None:
     make_incoming("rejected", received_at=at(2, 1), verification_status="failed")
     make_incoming("failed", received_at=at(1, 1))
     rollup_days(days=14)  # closed days from the rollups, today live
+    # Two lanes an operator must see: a paused one and one whose breaker is open.
+    soon = timezone.now() + timedelta(minutes=5)
+    Lane.objects.create(rule=wms, paused=True, paused_at=at(0, 1))
+    Lane.objects.create(
+        rule=crm, breaker_state=BreakerState.OPEN, open_until=soon, breaker_failures=10,
+        last_error="Connection refused\nraw detail",
+    )  # fmt: skip
 
 
 def test_without_chromium_the_browser_test_is_skipped_with_the_reason(monkeypatch):
@@ -155,6 +165,19 @@ def test_the_dashboard_shows_the_numbers_of_the_json_in_a_real_browser(
                 "#table-errors tbody tr", "trs => trs.map(tr => +tr.dataset.logId)"
             )
             assert error_ids == [e["id"] for e in data["recent_errors"]]
+            lanes = page.eval_on_selector_all(
+                "#table-lanes tbody tr",
+                "trs => trs.map(tr => [+tr.dataset.rule, tr.dataset.state,"
+                " tr.querySelector('.err').textContent, tr.querySelector('a').href])",
+            )
+            assert [lane[:3] for lane in lanes] == [
+                [lane["rule"], "paused" if lane["paused"] else lane["breaker_state"],
+                 lane["last_error"] or "\u2013"]
+                for lane in data["lanes"]
+            ]  # fmt: skip
+            assert sorted(state for _, state, _, _ in lanes) == ["open", "paused"]
+            assert "Connection refused" in [err for _, _, err, _ in lanes]
+            assert all("/admin/delivery/lane/?rule__id__exact=" in href for *_, href in lanes)
             dead_href = page.get_attribute("#link-dead_letter", "href")
             assert "state__exact=exhausted" in dead_href
 

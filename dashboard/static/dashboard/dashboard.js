@@ -155,6 +155,38 @@
     }
   }
 
+  function laneState(l) {
+    // A lane is listed when it is paused, its breaker is not closed, or a Retry-After holds it.
+    if (l.paused) return ["paused", l.paused_at];
+    if (l.breaker_state === "open") return ["breaker open", l.open_until];
+    if (l.breaker_state === "half_open") return ["breaker half-open (probing)", null];
+    return ["slowed by Retry-After", l.slow_until];
+  }
+
+  function renderLanes(data) {
+    const body = document.querySelector("#table-lanes tbody");
+    body.replaceChildren();
+    if (!data.lanes.length) {
+      body.append(el("tr", { class: "empty" }, el("td", { colspan: 6 }, "Every lane is sending: none paused, no breaker open.")));
+      return;
+    }
+    const lanes = root.dataset.lanesUrl;
+    for (const l of data.lanes) {
+      const [state, when] = laneState(l);
+      const name = l.rule_name || `rule #${l.rule}`;
+      body.append(
+        el("tr", { data: { rule: l.rule, state: l.paused ? "paused" : l.breaker_state } },
+          el("td", null, lanes ? el("a", { href: adminLink(lanes, { rule__id__exact: l.rule }) }, name) : name),
+          el("td", null, el("span", { class: "dash-pill" }, state)),
+          el("td", { class: "when" }, when ? fmtWhen(when) : "–"),
+          el("td", { class: "num", data: { field: "held", value: l.held } }, fmtCount(l.held)),
+          el("td", { class: "num" }, fmtCount(l.breaker_failures)),
+          el("td", { class: "err" }, l.last_error || "–"),
+        ),
+      );
+    }
+  }
+
   // --- charts --------------------------------------------------------------------------------
   function baseOptions(extra) {
     return Object.assign({
@@ -255,6 +287,7 @@
     renderSummary(data);
     renderEndpoints(data);
     renderErrors(data);
+    renderLanes(data);
     renderCharts(data);
     const r = data.range;
     statusLine.textContent = `${shortDate(r.start)} – ${shortDate(r.end)}` +
