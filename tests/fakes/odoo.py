@@ -456,7 +456,8 @@ class FakeOdoo:
 
     def _m_search_count(self, model: str, args: list, kw: dict, ctx: dict, uid: int) -> int:
         b = _bind(args, kw, ("domain", "limit"), {})
-        return len(self.store.search(model, b.get("domain") or [], context=ctx))
+        found = self.store.count(model, b.get("domain") or [], context=ctx)
+        return min(found, b["limit"]) if b.get("limit") else found
 
     def _m_search_read(self, model: str, args: list, kw: dict, ctx: dict, uid: int) -> list:
         b = _bind(args, kw, ("domain", "fields", "offset", "limit", "order"), {"offset": 0})

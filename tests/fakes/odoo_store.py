@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import threading
@@ -124,6 +125,10 @@ class Store:
         self.denied_models: set[str] = set()
         self.frozen: datetime | None = None
         self.now_hook: Callable[[], datetime] | None = None
+        # Every create, write and unlink bumps the generation: a sorted datetime index built at
+        # another generation is stale (Store._range).
+        self.generation = 0
+        self._indexes: dict[tuple[str, str], tuple[int, list[datetime], list[int]]] = {}
 
     # --- clock ---------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -188,6 +193,7 @@ class Store:
                         f"\n\nModel: {model}, Field: {name}",
                     )
             rid = rid or self.alloc_id(model)
+            self.generation += 1
             when = at or self.now()
             rec: dict[str, Any] = {n: False for n, f in fields.items() if f.type != "one2many"}
             for n, f in fields.items():
@@ -221,6 +227,7 @@ class Store:
                     name="odoo.exceptions.MissingError",
                 )
             when = at or self.now()
+            self.generation += 1
             for rid in ids:
                 rec = self.records[model][rid]
                 self._apply(model, rec, vals, uid=uid, at=when)
@@ -230,6 +237,7 @@ class Store:
     def unlink(self, model: str, ids: Iterable[int]) -> bool:
         with self.lock:
             self.model_fields(model)
+            self.generation += 1
             for rid in list(ids):
                 self.records[model].pop(rid, None)
             return True
@@ -326,19 +334,64 @@ class Store:
         context: dict | None = None,
     ) -> list[int]:
         with self.lock:
-            fields = self.model_fields(model)
-            active_test = (context or {}).get("active_test", True)
-            names_active = any(isinstance(t, list | tuple) and t[0] == "active" for t in domain)
-            recs = list(self.records[model].values())
-            if "active" in fields and active_test and not names_active:
-                recs = [r for r in recs if r.get("active")]
-            if domain:  # normalised once per search, not once per record
-                normal = _normalize(domain)
-                recs = [r for r in recs if self._matches_normal(model, r, normal)]
+            recs = self._select(model, domain, context)
             for key, desc in reversed(self._parse_order(model, order or "id")):
                 recs.sort(key=partial(_field_sort_key, key), reverse=desc)
             ids = [r["id"] for r in recs]
             return ids[offset : offset + limit if limit else None]
+
+    def count(self, model: str, domain: list, *, context: dict | None = None) -> int:
+        with self.lock:
+            return len(self._select(model, domain, context))  # no order needed to count
+
+    def _select(self, model: str, domain: list, context: dict | None) -> list[dict[str, Any]]:
+        """The records matching `domain` (unordered). As a database answers a search on
+        write_date from an index, datetime bounds in a conjunction narrow the candidates first
+        (Store._range); the whole domain is still evaluated on each candidate."""
+        fields = self.model_fields(model)
+        active_test = (context or {}).get("active_test", True)
+        names_active = any(isinstance(t, list | tuple) and t[0] == "active" for t in domain)
+        recs = self._range(model, domain)
+        if "active" in fields and active_test and not names_active:
+            recs = [r for r in recs if r.get("active")]
+        if domain:  # normalised once per search, not once per record
+            normal = _normalize(domain)
+            recs = [r for r in recs if self._matches_normal(model, r, normal)]
+        return recs
+
+    def _range(self, model: str, domain: list) -> list[dict[str, Any]]:
+        """Candidates for a domain: every record or, when the domain is a plain conjunction
+        bounding a datetime field, the records within those bounds widened by one second (a
+        superset under both the 16-18 and the 19 comparison)."""
+        records = self.records[model]
+        fields = self.schema[model]
+        bounds = [
+            t
+            for t in domain
+            if isinstance(t, list | tuple)
+            and len(t) == 3
+            and t[1] in (">", ">=", "<", "<=")
+            and isinstance(t[2], str)
+            and getattr(fields.get(t[0]), "type", "") == "datetime"
+        ]
+        if not bounds or any(isinstance(t, str) for t in domain):  # none, or '|', '!', '&'
+            return list(records.values())
+        name = bounds[0][0]
+        lows = [parse_dt(v) - SECOND for n, op, v in bounds if n == name and op[0] == ">"]
+        highs = [parse_dt(v) + SECOND for n, op, v in bounds if n == name and op[0] == "<"]
+        dates, ids = self._index(model, name)
+        start = bisect.bisect_left(dates, max(lows)) if lows else 0
+        stop = bisect.bisect_right(dates, min(highs)) if highs else len(dates)
+        return [records[i] for i in ids[start:stop]]
+
+    def _index(self, model: str, name: str) -> tuple[list[datetime], list[int]]:
+        """(sorted values, their record ids) of a datetime field, rebuilt after any change."""
+        cached = self._indexes.get((model, name))
+        if cached is None or cached[0] != self.generation:
+            pairs = sorted((r[name], rid) for rid, r in self.records[model].items() if r.get(name))
+            cached = (self.generation, [d for d, _ in pairs], [rid for _, rid in pairs])
+            self._indexes[(model, name)] = cached
+        return cached[1], cached[2]
 
     def _parse_order(self, model: str, order: str) -> list[tuple[str, bool]]:
         spec = []
@@ -456,6 +509,9 @@ def _sort_key(value: Any) -> tuple:
     if value is False or value is None:
         return (0, 0)
     return (1, value)
+
+
+SECOND = timedelta(seconds=1)
 
 
 def shift(value: datetime, seconds: float) -> datetime:

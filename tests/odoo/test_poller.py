@@ -223,6 +223,41 @@ def test_odoo_19_and_16_semantics_differ_in_the_fake(fake_odoo):
     ]
 
 
+@pytest.mark.parametrize("version", ["17.0", "19.0"])
+def test_the_fakes_write_date_index_answers_as_a_full_scan(version):
+    """The fake narrows datetime bounds with a sorted index (as a database would): every
+    search must still answer exactly what evaluating the domain on each record answers."""
+    from tests.fakes.odoo import FakeOdoo
+
+    fake = FakeOdoo(version=version)
+    fake.freeze("2026-01-05 10:00:00")
+    ids = []
+    for n in range(40):
+        fake.tick(0.3)
+        ids.append(fake.create("res.partner", {"name": f"P{n}", "active": n % 3 != 0}))
+    fake.tick(2)
+    fake.write("res.partner", ids[5], {"name": "rewritten"})  # moves in the index
+    fake.unlink("res.partner", ids[7])
+    store, off = fake.store, {"active_test": False}
+    for domain in (
+        [("write_date", ">", "2026-01-05 10:00:03")],
+        [("write_date", ">=", "2026-01-05 10:00:03"), ("write_date", "<", "2026-01-05 10:00:06")],
+        [("write_date", ">=", "2026-01-05 10:00:02"), ("id", ">", ids[10])],
+        [("write_date", "<=", "2026-01-05 10:00:04"), ("create_date", ">", "2026-01-05 10:00:01")],
+        ["|", ("write_date", ">", "2026-01-05 10:00:10"), ("name", "=", "P1")],
+        [("write_date", ">=", "2026-01-05 10:00:13")],
+    ):
+        for context in (None, off):
+            expected = sorted(
+                rid
+                for rid, rec in store.records["res.partner"].items()
+                if store.matches("res.partner", rec, domain) and (context is off or rec["active"])
+            )
+            assert store.search("res.partner", domain, context=context) == expected, domain
+            assert store.count("res.partner", domain, context=context) == len(expected)
+    assert ids[5] in store.search("res.partner", [("write_date", ">=", "2026-01-05 10:00:13")])
+
+
 def test_a_second_poll_of_a_busy_hook_is_skipped(odoo_conn, fake_odoo):
     from hub.odoo import state
 
