@@ -15,6 +15,11 @@ def test_nul_is_found_in_nested_strings_and_keys():
     assert not contains_nul({"a": [1, {"b": "x"}], "c": None})
 
 
+def test_the_text_of_an_escape_is_not_a_nul():
+    assert not contains_nul({"a": "\\x00 and \\u0000", "b": b"\x00", "c": 1.5})
+    assert contains_nul({"a": "\\x00", "b": ("\x00",)})
+
+
 def test_scrub_replaces_nul_everywhere_and_returns_clean_values_untouched():
     clean = {"a": ["x"]}
     assert scrub_nul(clean) is clean
