@@ -27,9 +27,10 @@ from delivery.dispatch import create_deliveries
 from hub.lib import bulk
 from hub.lib.nul import scrub_nul
 from hub.models import EventHistory, OdooConnection
-from rules.matching import candidate_rules, matching_rules
+from rules.matching import matching_rules
 from rules.models import WebhookRule
 from rules.planning import plan
+from rules.ruleset import active_rules
 
 
 @dataclass
@@ -49,19 +50,17 @@ def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
     if not events:
         return []
     with transaction.atomic():
-        candidates: dict[str, list[WebhookRule]] = {}  # rules loaded once per model
+        ruleset = active_rules()  # one query while the rules are unchanged (rules.ruleset)
         rows: list[EventHistory] = []
         matched: list[list[WebhookRule]] = []
         for e in events:
-            if e.model not in candidates:
-                candidates[e.model] = candidate_rules(model=e.model)
             rules = matching_rules(
                 model=e.model,
                 event_code=e.event_code,
                 connection_id=e.connection.pk if e.connection else None,
                 data=e.data,
                 changes=e.changes,
-                candidates=candidates[e.model],
+                candidates=ruleset.for_model(e.model),
             )
             matched.append(rules)
             rows.append(

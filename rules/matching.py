@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from django.db.models import Prefetch, Q
-
 from rules.domain import Domain, DomainError, domain_fields, evaluate, parse_domain
-from rules.models import PayloadField, WebhookEvent, WebhookRule
+from rules.models import WebhookRule
 from rules.placeholders import TemplateError, template_paths
+from rules.ruleset import active_rules
 
 logger = logging.getLogger(__name__)
 ALL_FIELDS = "*"  # in needed_paths: some rule sends the whole record, so read every field
@@ -23,16 +22,10 @@ def parsed_condition(text: str) -> Domain:
     return parse_domain(text)
 
 
-def candidate_rules(*, model: str) -> list[WebhookRule]:
-    """Active rules for ``model`` with their active events and payload fields (three queries)."""
-    return list(
-        WebhookRule.objects.filter(active=True, model=model)
-        .select_related("connection")
-        .prefetch_related(
-            Prefetch("events", queryset=WebhookEvent.objects.filter(active=True)),
-            Prefetch("payload_fields", queryset=PayloadField.objects.order_by("sequence", "id")),
-        )
-    )
+def candidate_rules(*, model: str) -> Sequence[WebhookRule]:
+    """Active rules for ``model`` with their active events and payload fields, from the
+    process's rule set (rules.ruleset: one query while the rules are unchanged). Read-only."""
+    return active_rules().for_model(model)
 
 
 def _listens(rule: WebhookRule, model: str, event_code: str) -> bool:
@@ -139,12 +132,8 @@ def needed_paths(*, model: str, connection_id: int | None) -> set[str]:
 
     Contains ``"*"`` when some rule has no payload fields (its ``data`` is the whole record).
     """
-    rules = (
-        WebhookRule.objects.filter(active=True, model=model)
-        .filter(Q(connection__isnull=True) | Q(connection_id=connection_id))
-        .prefetch_related("payload_fields")
-    )
     paths: set[str] = set()
-    for rule in rules:
-        paths |= rule_paths(rule)
+    for rule in candidate_rules(model=model):
+        if rule.connection_id is None or rule.connection_id == connection_id:
+            paths |= rule_paths(rule)
     return paths

@@ -269,3 +269,15 @@ class PayloadField(models.Model):
             errors.setdefault("transform_arg", str(exc))
         if errors:
             raise ValidationError(errors)
+
+
+class RulesVersion(models.Model):
+    """One row whose token changes with every write to the rule tables (rules, events, payload
+    fields, a rule's event list), set by database triggers (migration 0005) in the writing
+    transaction, whoever writes: the process-wide rule cache (rules.ruleset) is valid while the
+    token it was loaded under is still the one stored."""
+
+    token = models.CharField(max_length=36)
+
+    def __str__(self) -> str:
+        return self.token

@@ -13,6 +13,7 @@ from hub.crypto import generate_signing_secret, split_secrets
 from hub.lib.redaction import MASK, MaskedValueError, mask_headers, restore_masked
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 from rules.problems import problems_for
+from rules.ruleset import active_rules
 from rules.validators import validate_headers as check_headers
 from rules.validators import validate_odoo_model
 
@@ -219,7 +220,7 @@ class EmitSerializer(serializers.Serializer):
     user = UserSerializer(required=False, allow_null=True)
 
     def validate_event(self, code: str) -> str:
-        if not WebhookEvent.objects.filter(code=code, active=True).exists():
+        if code not in active_rules().event_codes:
             raise serializers.ValidationError(
                 f"Unknown or inactive event code {code!r}: create it under /api/events/ first."
             )
