@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAdminUser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -30,6 +30,7 @@ from dashboard.selectors import (
     parse_params,
 )
 from dashboard.trace import DEFAULT_LIMIT, TraceError, parse_query, trace_record
+from hub.api.authentication import TokenAuthentication
 from hub.models import OdooConnection
 
 
