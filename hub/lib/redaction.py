@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 MASK = "********"  # what the API and the admin show for a stored credential header value
 
@@ -14,6 +15,7 @@ SECRET_HINTS = (
 )  # fmt: skip
 
 
+@lru_cache(maxsize=1024)  # a handful of distinct names, checked for every delivery attempt
 def is_secret_header(name: str) -> bool:
     """True when a header of this name looks like it carries a credential."""
     lower = name.lower()
