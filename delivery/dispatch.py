@@ -21,6 +21,7 @@ from django.db.models import F
 from delivery import queue, sending
 from delivery.build import compose, redact
 from delivery.models import LogStatus, WebhookLog, new_delivery_id
+from hub.lib import bulk
 from hub.models import EventHistory
 from rules.models import DispatchMode, WebhookRule
 
@@ -93,7 +94,7 @@ def create_deliveries(
     planned: Sequence[tuple[EventHistory, Sequence[PlannedDelivery]]],
 ) -> list[WebhookLog]:
     """Write the logs of saved events' planned deliveries; send/queue them after commit."""
-    logs = WebhookLog.objects.bulk_create(
+    logs = bulk.insert(  # bulk_create without the per-field SQL compilation
         [new_log(event=event, planned=p) for event, deliveries in planned for p in deliveries]
     )
     failed_events = [

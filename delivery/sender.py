@@ -40,6 +40,7 @@ from delivery.models import Lane, LogStatus, OnGone, WebhookLog
 from hub.lib import http_async
 from hub.lib.http import HttpResult, Outcome
 from hub.models import EventHistory
+from rules.models import WebhookRule
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,9 @@ LOG_FIELDS = [
     "sent_at", "request_headers", "claimed_at", "claimed_by",
 ]  # fmt: skip
 JSON_FIELDS = {"response_headers", "request_headers"}
+# Not read to send: every result overwrites them (a log not sent keeps its request headers,
+# loaded then).
+UNREAD_FIELDS = ("request_headers", "response_headers", "response_body")
 PG_TYPES = {
     "status": "text", "response_status": "integer", "response_headers": "jsonb",
     "response_body": "text", "duration_ms": "integer", "error": "text",
@@ -301,16 +305,18 @@ class _Pump:
             return
         logs = list(
             WebhookLog.objects.filter(pk__in=ids, claimed_by=self.token, status=LogStatus.PENDING)
-            .select_related("rule", "retry")
+            .select_related("retry")
+            .defer(*UNREAD_FIELDS)
             .order_by("id")
         )
-        shared = {log.rule_id: log.rule for log in logs}
+        # One instance per rule, loaded once per round (not joined per log: that decrypts its
+        # credentials for every row); a 410 recorded on it is seen by the rest.
+        shared = WebhookRule.objects.in_bulk({log.rule_id for log in logs} - {None})
         unsent: list[Finished] = []
         jobs: list[tuple[Finished, OutboundRequest, float, bool]] = []
         allow_private = settings.HUB_ALLOW_PRIVATE_TARGETS  # read here: tests flip it
         for log in logs:
-            log.rule = shared[log.rule_id]  # one instance per rule: a 410 is seen by the rest
-            rule = log.rule
+            rule = log.rule = shared.get(log.rule_id)  # type: ignore[arg-type]
             if rule is None or not rule.active:
                 reason = "the rule was deleted" if rule is None else "the rule is inactive"
                 failed = HttpResult(Outcome.FAIL, error=f"not sent: {reason}")
