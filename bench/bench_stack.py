@@ -346,8 +346,9 @@ def soak(s: Stack) -> None:
     steady = samples[len(samples) // 5 :]  # past the first minute or two of warm-up
     slope = _slope([(t, p + w) for t, p, w in steady])
     print(
-        f"soak 20/s x 3 rules for {seconds:.0f} s: {events} events; load average (1 min) "
-        f"{min(loads):.1f}-{max(loads):.1f} during the load"
+        f"soak 20/s x 3 rules for {seconds:.0f} s: {events} events recorded in "
+        f"{load_end - started:.0f} s ({events / (load_end - started):.1f}/s); load average "
+        f"(1 min) {min(loads):.1f}-{max(loads):.1f} during the load"
     )
     print(f"soak: pending deliveries sampled every {samples[0][0]:.0f} s: {pending}")
     print(f"soak: retries waiting (backoff) sampled: {[w for _, _, w in samples]}")
@@ -356,11 +357,12 @@ def soak(s: Stack) -> None:
         f"(before the lanes: +46/s); max pending {max(pending)}"
     )
     for name, rule, end, done in zip(names, rules, at_end, final, strict=True):
-        left = s.sql(
-            "SELECT count(*), coalesce(max(attempts), 0) FROM delivery_webhookretry "
+        waiting = s.sql(
+            "SELECT count(*) FROM delivery_webhookretry "
             "WHERE rule_id = %s AND state IN ('pending', 'retrying')",
             rule,
-        )[0]
+        )[0][0]
+        most = s.sql("SELECT max(attempt) FROM delivery_webhooklog WHERE rule_id = %s", rule)[0][0]
         dead = s.sql(
             "SELECT count(*) FROM delivery_webhookretry WHERE rule_id = %s AND state = 'exhausted'",
             rule,
@@ -368,8 +370,8 @@ def soak(s: Stack) -> None:
         attempts = s.count("success", rule) + s.count("failed", rule)
         print(
             f"soak: {name:8} delivered {end} of {events} at the end of the load, {done} by the "
-            f"end of the drain; left {events - done} ({left[0]} retry entries waiting, "
-            f"most attempts so far {left[1]}), {dead} dead letters, {attempts} attempts"
+            f"end of the drain; left {events - done} ({waiting} retry entries waiting), "
+            f"{dead} dead letters, {attempts} attempts, at most {most} for one delivery"
         )
     verdict = (
         f"all delivered {drained_after:.0f} s after the load"
