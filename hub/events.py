@@ -1,8 +1,8 @@
 """Record an event: the one entry point for Odoo changes, API calls and inbound webhooks.
 
 Interface (stable, used by hub.odoo, inbound and the API):
-    record_event(NewEvent(...)) -> EventHistory
-    record_events([NewEvent, ...]) -> list[EventHistory]   # one transaction, bulk writes
+    record_event(NewEvent(...), ruleset=None) -> EventHistory
+    record_events([NewEvent, ...], ruleset=None) -> list[EventHistory]  # one transaction
 
 The flow runs one way: match (rules.matching) -> plan the URL and body of each delivery
 (rules.planning) -> record and send them (delivery.dispatch). In one transaction: the
@@ -30,7 +30,7 @@ from hub.models import EventHistory, OdooConnection
 from rules.matching import matching_rules
 from rules.models import WebhookRule
 from rules.planning import plan
-from rules.ruleset import active_rules
+from rules.ruleset import RuleSet, active_rules
 
 
 @dataclass
@@ -46,11 +46,16 @@ class NewEvent:
     occurred_at: datetime | None = None
 
 
-def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
+def record_events(
+    events: Sequence[NewEvent], *, ruleset: RuleSet | None = None
+) -> list[EventHistory]:
+    """``ruleset``: the rules to match against, when the caller already read them (emit
+    validated its event code with them); else read here (rules.ruleset: one query while the
+    rules are unchanged)."""
     if not events:
         return []
     with transaction.atomic():
-        ruleset = active_rules()  # one query while the rules are unchanged (rules.ruleset)
+        ruleset = ruleset or active_rules()
         rows: list[EventHistory] = []
         matched: list[list[WebhookRule]] = []
         for e in events:
@@ -85,5 +90,5 @@ def record_events(events: Sequence[NewEvent]) -> list[EventHistory]:
         return rows
 
 
-def record_event(event: NewEvent) -> EventHistory:
-    return record_events([event])[0]
+def record_event(event: NewEvent, *, ruleset: RuleSet | None = None) -> EventHistory:
+    return record_events([event], ruleset=ruleset)[0]

@@ -220,7 +220,9 @@ class EmitSerializer(serializers.Serializer):
     user = UserSerializer(required=False, allow_null=True)
 
     def validate_event(self, code: str) -> str:
-        if code not in active_rules().event_codes:
+        # The emit view reads the rule set once for this check and the recording.
+        ruleset = self.context.get("ruleset") or active_rules()
+        if code not in ruleset.event_codes:
             raise serializers.ValidationError(
                 f"Unknown or inactive event code {code!r}: create it under /api/events/ first."
             )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from hub.api.routers import router
 from hub.events import NewEvent, record_event
 from hub.lib.json import non_finite_message
+from rules.ruleset import active_rules
 from rules.serializers import EmitSerializer
 
 
@@ -56,7 +57,10 @@ class EmitViewSet(viewsets.GenericViewSet):
         }
     )
     def create(self, request: Request) -> Response:
-        serializer = self.get_serializer(data=request.data)
+        # One read of the rules' version serves the event code check and the matching.
+        ruleset = active_rules()
+        context = {**self.get_serializer_context(), "ruleset": ruleset}
+        serializer = self.get_serializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         _check_finite(request.data)
         values = serializer.validated_data
@@ -69,7 +73,8 @@ class EmitViewSet(viewsets.GenericViewSet):
                 changes=values.get("changes"),
                 user=values.get("user"),
                 source="api",
-            )
+            ),
+            ruleset=ruleset,
         )
         return Response(
             {"id": str(history.event_id), "deliveries": history.rules_triggered},

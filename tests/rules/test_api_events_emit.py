@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -199,3 +201,17 @@ def test_emit_needs_the_permission_to_add_event_history():
 @pytest.mark.django_db
 def test_emit_does_not_answer_get():
     assert client_for("emitter", "hub.add_eventhistory").get("/api/emit/").status_code == 405
+
+
+def test_an_emit_reads_the_token_and_the_rules_version_and_writes_its_rows(api):
+    rule = WebhookRule.objects.create(name="r", model="sale.order", url="https://r.example.com/h")
+    rule.events.add(WebhookEvent.objects.get(code="write"))
+    assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 1  # loads rules
+    with CaptureQueriesContext(connection) as queries:
+        assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 1
+    # The token lookup, the rules' version (once for the check and the matching), the event
+    # and its delivery log: no query per rule, event or payload field (savepoints aside).
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == [
+        "SELECT", "SELECT", "INSERT", "INSERT"
+    ]  # fmt: skip
