@@ -186,6 +186,15 @@ def test_ids_submitted_while_the_thread_is_busy_go_out_in_batches_of_at_most_20(
     assert batches == [[1], list(range(2, 22)), list(range(22, 42)), list(range(42, 47))]
 
 
+def test_ids_arriving_within_the_linger_share_one_batch() -> None:
+    batches: list[list[int]] = []
+    handoff = Handoff(batches.append, name="test-linger", batch=20, linger=0.5)
+    for i in range(1, 6):  # well inside the half second the thread waits after the first id
+        handoff.submit(i)
+    assert handoff.flush(timeout=10)
+    assert batches == [[1, 2, 3, 4, 5]]
+
+
 def test_a_send_that_fails_does_not_stop_the_handoff_thread() -> None:
     sent: list[list[int]] = []
 
