@@ -62,11 +62,14 @@ def poll_connection(
     force_reconcile: bool = False,
 ) -> list[PollResult]:
     """Poll (or backfill) the active hooks of one connection with one client and one login."""
-    conn = OdooConnection.objects.get(pk=connection_id)
-    hooks = ModelHook.objects.filter(connection=conn).select_related("connection")
-    hooks = (
+    hooks = ModelHook.objects.filter(connection_id=connection_id).select_related("connection")
+    hooks = list(
         hooks.filter(pk__in=list(hook_ids)) if hook_ids is not None else hooks.filter(active=True)
     )
+    # One query: the connection comes with its hooks (on its own only when it has none).
+    conn = hooks[0].connection if hooks else OdooConnection.objects.get(pk=connection_id)
+    for hook in hooks:
+        hook.connection = conn  # one instance: what a hook's poll learns, the others see
     results: list[PollResult] = []
     client = OdooClient.for_connection(conn)
     try:
