@@ -209,19 +209,12 @@ def _in_order(receiver, run: Run, label: str, since: int) -> tuple[bool, int, in
 
     answered = _requests(receiver, f"/{label}/ordered")[since:]
     ids = [r.header("webhook-id") for r in answered]
-    event_of = dict(
-        WebhookLog.objects.filter(rule_id=run.ordered, delivery_id__in=ids)
-        .values_list("delivery_id", "event_id")
-        .distinct()
-    )
-    record_of = dict(
-        WebhookLog.objects.filter(rule_id=run.ordered, delivery_id__in=ids)
-        .values_list("delivery_id", "record_id")
-        .distinct()
-    )
-    by_record: dict[int, list[int]] = defaultdict(list)
+    logs = WebhookLog.objects.filter(rule_id=run.ordered, delivery_id__in=ids)
+    line = {d: (r, e) for d, r, e in logs.values_list("delivery_id", "record_id", "event_id")}
+    by_record: dict[int | None, list[int]] = defaultdict(list)
     for delivery_id in ids:
-        by_record[record_of[delivery_id]].append(event_of[delivery_id])
+        record_id, event_id = line[delivery_id]
+        by_record[record_id].append(event_id or 0)
     ordered = all(events == sorted(events) for events in by_record.values())
     return ordered, len(ids), len(set(ids))
 
