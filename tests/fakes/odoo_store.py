@@ -345,44 +345,47 @@ class Store:
             return len(self._select(model, domain, context))  # no order needed to count
 
     def _select(self, model: str, domain: list, context: dict | None) -> list[dict[str, Any]]:
-        """The records matching `domain` (unordered). As a database answers a search on
-        write_date from an index, datetime bounds in a conjunction narrow the candidates first
-        (Store._range); the whole domain is still evaluated on each candidate."""
+        """The records matching `domain` (unordered)."""
         fields = self.model_fields(model)
         active_test = (context or {}).get("active_test", True)
         names_active = any(isinstance(t, list | tuple) and t[0] == "active" for t in domain)
-        recs = self._range(model, domain)
+        recs, rest = self._range(model, domain)
         if "active" in fields and active_test and not names_active:
             recs = [r for r in recs if r.get("active")]
-        if domain:  # normalised once per search, not once per record
-            normal = _normalize(domain)
+        if rest:  # normalised once per search, not once per record
+            normal = _normalize(rest)
             recs = [r for r in recs if self._matches_normal(model, r, normal)]
         return recs
 
-    def _range(self, model: str, domain: list) -> list[dict[str, Any]]:
-        """Candidates for a domain: every record or, when the domain is a plain conjunction
-        bounding a datetime field, the records within those bounds widened by one second (a
-        superset under both the 16-18 and the 19 comparison)."""
+    def _range(self, model: str, domain: list) -> tuple[list[dict[str, Any]], list]:
+        """(candidates, the terms left to evaluate on each). As a database answers a search on
+        write_date from an index, a plain conjunction's bounds on one datetime field are taken
+        from a sorted index, with the same comparison as a leaf (Store._compare_dt)."""
         records = self.records[model]
         fields = self.schema[model]
-        bounds = [
-            t
-            for t in domain
-            if isinstance(t, list | tuple)
-            and len(t) == 3
-            and t[1] in (">", ">=", "<", "<=")
-            and isinstance(t[2], str)
-            and getattr(fields.get(t[0]), "type", "") == "datetime"
-        ]
-        if not bounds or any(isinstance(t, str) for t in domain):  # none, or '|', '!', '&'
-            return list(records.values())
-        name = bounds[0][0]
-        lows = [parse_dt(v) - SECOND for n, op, v in bounds if n == name and op[0] == ">"]
-        highs = [parse_dt(v) + SECOND for n, op, v in bounds if n == name and op[0] == "<"]
+        name = next(
+            (
+                t[0]
+                for t in domain
+                if _is_bound(t) and getattr(fields.get(t[0]), "type", "") == "datetime"
+            ),
+            None,
+        )
+        if name is None or any(isinstance(t, str) for t in domain):  # none, or '|', '!', '&'
+            return list(records.values()), domain
         dates, ids = self._index(model, name)
-        start = bisect.bisect_left(dates, max(lows)) if lows else 0
-        stop = bisect.bisect_right(dates, min(highs)) if highs else len(dates)
-        return [records[i] for i in ids[start:stop]]
+        start, stop, rest = 0, len(dates), []
+        for term in domain:
+            if not (_is_bound(term) and term[0] == name):
+                rest.append(term)
+                continue
+            op, at = term[1], parse_dt(term[2])
+            if self.major >= 19 and op in (">", "<="):
+                at += SECOND  # compared at second precision: '> S' is '>= S+1s'
+            after = self.major < 19 and op in (">", "<=")
+            cut = (bisect.bisect_right if after else bisect.bisect_left)(dates, at)
+            start, stop = (max(start, cut), stop) if op[0] == ">" else (start, min(stop, cut))
+        return [records[i] for i in ids[start:stop]], rest
 
     def _index(self, model: str, name: str) -> tuple[list[datetime], list[int]]:
         """(sorted values, their record ids) of a datetime field, rebuilt after any change."""
@@ -472,6 +475,15 @@ def _normalize(domain: list) -> list:
             expected -= 1
         out.append(item)
     return out
+
+
+def _is_bound(term: Any) -> bool:
+    return (
+        isinstance(term, list | tuple)
+        and len(term) == 3
+        and term[1] in (">", ">=", "<", "<=")
+        and isinstance(term[2], str)
+    )
 
 
 def _compare(stored: Any, op: str, value: Any) -> bool:
