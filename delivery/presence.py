@@ -6,6 +6,10 @@ new delivery is redundant then and is not queued (at 100 events/s those tasks ou
 two workers could take off the queue between their senders). When a sender stops claiming it
 withdraws first and then looks once more: a delivery committed while the key still stood is
 seen by that last look and queued by the sender itself. Without Redis nothing is skipped.
+
+While no sender runs, the first new delivery queues a "kicked" task and marks it (claim_kick);
+deliveries recorded before that task starts queue nothing: the task removes the mark first and
+then follows every lane (delivery.tasks.deliver), so it sends them as well.
 """
 
 from __future__ import annotations
@@ -37,6 +41,30 @@ def withdraw() -> None:
 def active() -> bool:
     """A sender is running (False without Redis, or when Redis does not answer)."""
     return bool(_try(lambda r: r.exists(_key())))
+
+
+# A kicked task: queued by a new delivery while no sender ran. Until it starts, later deliveries
+# queue nothing (it follows every lane when it starts, so it takes them too): under a burst
+# with the workers not yet running, one task instead of one per event. The mark lives at most
+# this long, in case the task is lost (the lost-task sweep sends its deliveries then).
+KICK_LIFETIME_MS = 1000
+
+
+def _kick_key() -> str:
+    return f"{_key()}:kicked"
+
+
+def claim_kick() -> bool | None:
+    """Whether the caller queues a kicked task for its new deliveries. True: none was waiting,
+    the caller now holds the mark and queues one (kicked=True). False: one is queued and not yet
+    started; it will take these deliveries too. None: no Redis (or no answer): queue a plain
+    task, as always."""
+    return _try(lambda r: bool(r.set(_kick_key(), 1, nx=True, px=KICK_LIFETIME_MS)))
+
+
+def kick_taken() -> None:
+    """A kicked task starts (or could not be queued): the next new delivery queues again."""
+    _try(lambda r: r.delete(_kick_key()))
 
 
 def _try(op: Any) -> Any:

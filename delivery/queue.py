@@ -42,13 +42,30 @@ def enqueue_on_commit(log_ids: Iterable[int]) -> int:
 
 def kick_on_commit(log_ids: Iterable[int]) -> None:
     """Newly recorded deliveries: queue them once committed, unless a sender is running (it
-    finds them within 20 ms by itself; see delivery.presence). Never raises."""
+    finds them within 20 ms by itself) or a kicked task is queued and not yet started (it
+    follows every lane when it starts); see delivery.presence. Never raises."""
     ids = sorted(set(log_ids))
     if not ids:
         return
 
     def kick_senders() -> None:
-        if not presence.active():
-            enqueue(ids)
+        if presence.active():
+            return
+        kicked = presence.claim_kick()
+        if kicked is False:
+            return  # a kicked task is waiting to start: it takes these too
+        rest = ids
+        if kicked:
+            if _kick(ids[:CHUNK]) is not None:
+                rest = ids[CHUNK:]
+            else:
+                presence.kick_taken()  # not queued: the next delivery tries again
+        enqueue(rest)
 
     transaction.on_commit(kick_senders, robust=True)
+
+
+def _kick(log_ids: list[int]) -> str | None:
+    return queue.enqueue(
+        "delivery.tasks.deliver", log_ids, kicked=True, group="delivery", timeout=TASK_TIMEOUT
+    )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from delivery import sending, sweeps
+from delivery import presence, sender, sending, sweeps
 
 
-def deliver(log_ids: list[int]) -> int:
-    """Send these deliveries, then keep the lanes moving: any other pending work (a pump)."""
+def deliver(log_ids: list[int], kicked: bool = False) -> int:
+    """Send these deliveries, then keep the lanes moving: any other pending work (a pump).
+
+    kicked: queued for the deliveries recorded while no sender ran (delivery.presence); those
+    recorded since queued nothing, so it follows every lane even when its own ids were sent
+    meanwhile."""
+    if kicked:
+        presence.kick_taken()  # first: a delivery recorded from now on queues its own task
+        return sender.pump(follow=True)
     return sending.deliver(log_ids, follow=True)
 
 
