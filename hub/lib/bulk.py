@@ -23,7 +23,9 @@ from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 M = TypeVar("M", bound=models.Model)
-MAX_PARAMS = 900  # per statement: under SQLite's lowest variable limit (999)
+# Parameters per statement: the backend's own limit (SQLite: 999), and at most this many (a
+# page of events is then one round trip on PostgreSQL, whose limit is 65,535).
+MAX_PARAMS = 10_000
 TEXT = (models.CharField, models.TextField)
 INTEGERS = (
     models.IntegerField,
@@ -33,6 +35,12 @@ INTEGERS = (
     models.PositiveBigIntegerField,
     models.PositiveSmallIntegerField,
 )
+
+
+def rows_per_statement(conn: BaseDatabaseWrapper, columns: int) -> int:
+    """How many rows of `columns` values one statement may carry on `conn`."""
+    limit = min(conn.features.max_query_params or MAX_PARAMS, MAX_PARAMS)
+    return max(1, limit // columns)
 
 
 def _getter(field: models.Field) -> Callable[[models.Model], Any]:
@@ -81,7 +89,7 @@ def insert(objs: Sequence[M]) -> list[M]:
     quote = conn.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, MAX_PARAMS // len(fields))
+    per_statement = rows_per_statement(conn, len(fields))
     steps = [(_getter(f), _preparer(f, conn)) for f in fields]
     with conn.cursor() as cursor:
         for start in range(0, len(objs), per_statement):

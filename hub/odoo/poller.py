@@ -31,6 +31,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from hub.events import NewEvent, record_events
+from hub.lib.bulk import rows_per_statement
 from hub.models import ModelHook, RecordSnapshot
 from hub.odoo import scan, state
 from hub.odoo.client import OdooClient
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 ODOO_DT = "%Y-%m-%d %H:%M:%S"
 ACTIVE_TEST_OFF = {"active_test": False}
 ORDER = "write_date asc, id asc"
-SNAP_ROWS = 100  # rows per upsert statement: 500 parameters, under any SQLite limit
 
 
 def overlap() -> timedelta:
@@ -245,21 +245,21 @@ def load_snaps(hook: ModelHook, ids: list[int]) -> dict[int, Snap]:
 
 
 def save_snaps(hook: ModelHook, stored: dict[int, Snap]) -> None:
-    """Upsert snapshots, 100 rows per INSERT ... ON CONFLICT DO UPDATE statement (SQLite and
-    PostgreSQL): raw SQL, because an all-changed page spent most of its database time in the
-    ORM preparing each field of each row."""
+    """Upsert snapshots with INSERT ... ON CONFLICT DO UPDATE, as many rows per statement as
+    the backend takes (SQLite and PostgreSQL): raw SQL, because an all-changed page spent most
+    of its database time in the ORM preparing each field of each row."""
     if not stored:
         return
     conn = connections[RecordSnapshot.objects.db]
     quote = conn.ops.quote_name
     now = conn.ops.adapt_datetimefield_value(timezone.now())
-    cols = ", ".join(
-        quote(c) for c in ("hook_id", "record_id", "write_date", "values", "updated_at")
-    )
+    names = ("hook_id", "record_id", "write_date", "values", "updated_at")
+    cols = ", ".join(quote(c) for c in names)
     rows = [(hook.pk, rid, s.write_date, json.dumps(s.values), now) for rid, s in stored.items()]
+    per_statement = rows_per_statement(conn, len(names))
     with conn.cursor() as cursor:
-        for start in range(0, len(rows), SNAP_ROWS):
-            chunk = rows[start : start + SNAP_ROWS]
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
             cursor.execute(
                 f"INSERT INTO {quote(RecordSnapshot._meta.db_table)} ({cols}) VALUES "  # noqa: S608
                 + ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
@@ -356,13 +356,6 @@ def scan_batch() -> int:
 
 
 READ_GROUP = 4  # pages read (and their relations resolved) per call; each commits on its own
-# A poll that read nothing moves the cursor (Odoo's clock) only by this much or more: an idle
-# poll then usually writes nothing; the recent window starts at most this much earlier.
-CURSOR_STEP = 5.0
-
-
-def _seconds(earlier: str, later: str) -> float:
-    return (from_odoo(later) - from_odoo(earlier)).total_seconds()
 
 
 @dataclass
@@ -453,19 +446,28 @@ def changed_pages(
             page_rows = [by_id[rid] for rid, _ in page if rid in by_id]
             page_fresh = [r for r in page_rows if r["id"] in changed]
             yield Page(page_rows, page_fresh, snaps, cursors[index] or None)
-    if not pages and bound and (not cursor or _seconds(cursor, bound) >= CURSOR_STEP):
-        yield Page([], [], {}, bound)  # nothing read: only the cursor moves, now and then
+    if not pages and bound and bound != cursor:
+        yield Page([], [], {}, bound)  # nothing read: only the cursor moves (with the release)
     if window.full:
         scan.overlap_scanned(hook, started)
 
 
-def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = False) -> PollResult:
-    """One poll of one hook. Raises OdooError (recorded on the hook by the caller)."""
+def poll_hook(
+    *,
+    hook: ModelHook,
+    client: OdooClient,
+    force_reconcile: bool = False,
+    report: Callable[[PollResult], str] | None = None,
+) -> PollResult:
+    """One poll of one hook. Raises OdooError (recorded on the hook by the caller). The line
+    `report` makes of the result is stored on the hook by the statement that frees its lease,
+    and so is the cursor of a poll that read nothing: an idle poll writes twice (the lease)."""
     result = PollResult(hook_id=hook.pk)
     token = state.acquire(hook.pk)
     if token is None:
         result.busy = True
         return result
+    finished: dict[str, Any] = {}
     try:
         own_uid = client.uid or client.authenticate()
         plan = functools.cache(lambda: plan_for(hook, client))  # not made for an idle poll
@@ -474,6 +476,11 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
         since = to_odoo(hook.cursor - overlap()) if hook.cursor else None
         walk = baseline_pages if baseline else changed_pages
         for page in walk(client, hook=hook, plan=plan, domain=domain, since=since):
+            if not (baseline or page.rows):
+                moved = from_odoo(page.cursor) if page.cursor else None
+                if moved and (hook.cursor is None or moved > hook.cursor):
+                    finished["cursor"] = moved
+                continue
             token = commit_page(
                 hook,
                 token,
@@ -504,8 +511,12 @@ def poll_hook(*, hook: ModelHook, client: OdooClient, force_reconcile: bool = Fa
             result.deleted, token = find_deletes(
                 hook=hook, client=client, domain=domain, token=token, force=force
             )
+        if report is not None:
+            finished.update(state.result_fields(result=report(result)))
     finally:
-        state.release(hook.pk, token)
+        state.release(hook.pk, token, **finished)
+    for name, value in finished.items():
+        setattr(hook, name, value)
     return result
 
 

@@ -28,14 +28,15 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 
+from hub.lib.bulk import rows_per_statement
 from hub.models import ModelHook, RecordSnapshot
 
 ODOO_DT = "%Y-%m-%d %H:%M:%S"
 # The hub's clock is trusted for durations only, with this much slack (a clock step, a slow
 # poll) before elapsed time counts as evidence that Odoo's clock moved on.
 CLOCK_SLACK = timedelta(seconds=2)
-SNAP_CHUNK = 900  # ids per snapshot query (SQLite's default variable limit is 999 on old builds)
 
 
 def recent_window() -> timedelta:
@@ -116,9 +117,11 @@ def forget(hook_id: int) -> None:
 # --- which records -----------------------------------------------------------------------------
 def snapshot_dates(hook: ModelHook, ids: list[int]) -> dict[int, str]:
     known: dict[int, str] = {}
-    for start in range(0, len(ids), SNAP_CHUNK):
+    # ids per query: the backend's parameter limit, less the hook's own parameter
+    chunk = rows_per_statement(connections[RecordSnapshot.objects.db], 1) - 1
+    for start in range(0, len(ids), chunk):
         rows = RecordSnapshot.objects.filter(
-            hook=hook, record_id__in=ids[start : start + SNAP_CHUNK]
+            hook=hook, record_id__in=ids[start : start + chunk]
         ).values_list("record_id", "write_date")
         known.update(rows)
     return known
