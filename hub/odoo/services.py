@@ -26,11 +26,16 @@ logger = logging.getLogger(__name__)
 def _run_hook(
     hook: ModelHook, client: OdooClient, *, backfill: bool, force_reconcile: bool
 ) -> PollResult:
+    def report(result: PollResult) -> str:
+        return with_drift(hook, client, result.summary())
+
     try:
         if backfill:
             result = backfill_hook(hook=hook, client=client)
-        else:
-            result = poll_hook(hook=hook, client=client, force_reconcile=force_reconcile)
+        else:  # the poll stores its report when it frees the hook's lease
+            result = poll_hook(
+                hook=hook, client=client, force_reconcile=force_reconcile, report=report
+            )
     except OdooError as exc:
         state.record_hook_result(hook, error=state.describe_error(exc))
         drift.forget_fields(hook.connection_id, hook.model)  # the model may have changed
@@ -42,8 +47,8 @@ def _run_hook(
         logger.exception("hook %s: poll failed", hook.pk)
         state.record_hook_result(hook, error=state.describe_error(exc))
         raise
-    if not result.busy:
-        state.record_hook_result(hook, result=with_drift(hook, client, result.summary()))
+    if backfill and not result.busy:
+        state.record_hook_result(hook, result=report(result))
     return result
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -51,8 +52,9 @@ def renew(hook_id: int, token: datetime, *, seconds: int = LEASE_SECONDS) -> dat
     return new
 
 
-def release(hook_id: int, token: datetime) -> None:
-    ModelHook.objects.filter(pk=hook_id, locked_until=token).update(locked_until=None)
+def release(hook_id: int, token: datetime, **fields: Any) -> None:
+    """Free the lease; `fields` are written in the same statement, only while it is ours."""
+    ModelHook.objects.filter(pk=hook_id, locked_until=token).update(locked_until=None, **fields)
 
 
 def watched_codes(hook: ModelHook) -> set[str]:
@@ -126,10 +128,16 @@ def record_connection_success(
         setattr(conn, name, value)
 
 
-def record_hook_result(hook: ModelHook, *, result: str = "", error: str = "") -> None:
-    fields = {"last_poll_at": timezone.now(), "last_error": error}
+def result_fields(*, result: str = "", error: str = "") -> dict[str, Any]:
+    """The hook's columns that show a poll's outcome in the admin."""
+    fields: dict[str, Any] = {"last_poll_at": timezone.now(), "last_error": error}
     if result:
         fields["last_result"] = result[:255]
+    return fields
+
+
+def record_hook_result(hook: ModelHook, *, result: str = "", error: str = "") -> None:
+    fields = result_fields(result=result, error=error)
     ModelHook.objects.filter(pk=hook.pk).update(**fields)
     for name, value in fields.items():
         setattr(hook, name, value)
