@@ -20,7 +20,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Concat
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from delivery import queue, ratelimit
@@ -41,6 +43,14 @@ def lease() -> timedelta:
 
 def claimable(now: datetime) -> Q:
     return Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease())
+
+
+def pending_by_id() -> Exact:
+    """``status = 'pending'`` for lookups by id, written so that no partial (pending) index
+    matches it. On a table without statistics (a new deployment; the bench) the planner took
+    those indexes for a list of 50 ids and read every pending row, about 10 ms per statement
+    at 3,000 pending, instead of probing the primary key 50 times."""
+    return Exact(Concat(F("status"), Value("")), LogStatus.PENDING)
 
 
 def pending(now: datetime, ids: list[int] | None = None) -> QuerySet[WebhookLog]:
@@ -110,9 +120,11 @@ def claim(
     result = Claim()
     with transaction.atomic():
         base = pending(now, ids)
+        # Scoped to ids: their lanes in Python, from one primary-key lookup (see _unheld).
+        scoped = None if ids is None else _by_lane(base)
         picked: list[int] = []
         if rules is None:
-            rules, picked = _discover(base, ids, limit)
+            rules, picked = _discover(base, scoped, limit)
         result.rules = rules
         if rules:
             locked = _lock(rules)
@@ -120,24 +132,37 @@ def claim(
             for lane in locked:
                 if len(picked) >= limit:
                     break
-                room = limit - len(picked)
-                picked += _take(lane, base, room, busy.get(lane.rule_id, 0), now, result)
+                room = min(limit - len(picked), _room(lane, busy.get(lane.rule_id, 0), now))
+                if room <= 0:
+                    continue
+                if scoped is None:
+                    lane_base = base.filter(rule_id=lane.rule_id).order_by("id")
+                    ready = list(lane_base.values_list("id", flat=True)[:room])
+                else:
+                    ready = scoped.get(lane.rule_id, [])[:room]
+                picked += _take(lane, ready, now, result)
         if picked:
-            mine = WebhookLog.objects.filter(
-                claimable(now), id__in=picked, status=LogStatus.PENDING
-            )
+            mine = WebhookLog.objects.filter(claimable(now), pending_by_id(), id__in=picked)
             mine.update(claimed_at=now, claimed_by=token, error="")
             result.ids = picked
     return result
 
 
+def _by_lane(base: QuerySet[WebhookLog]) -> dict[int | None, list[int]]:
+    """The ids of `base`, oldest first, per lane."""
+    lanes: dict[int | None, list[int]] = {}
+    for pk, rule_id in base.order_by("id").values_list("id", "rule_id"):
+        lanes.setdefault(rule_id, []).append(pk)
+    return lanes
+
+
 def _discover(
-    base: QuerySet[WebhookLog], ids: list[int] | None, limit: int
+    base: QuerySet[WebhookLog], scoped: dict[int | None, list[int]] | None, limit: int
 ) -> tuple[set[int], list[int]]:
     """(active rules with pending work, logs of deleted or inactive rules to fail)."""
     with_work: set[int | None]
-    if ids is not None:
-        with_work = set(base.order_by().values_list("rule_id", flat=True).distinct())
+    if scoped is not None:
+        with_work = set(scoped)
     else:
         # One probe of the pending index per rule (the per-lane query applies the claimable /
         # parked conditions): reading every pending row's rule instead costs as much as the log
@@ -184,22 +209,22 @@ def _lock(rule_ids: set[int]) -> list[Lane]:
     return list(lanes.select_for_update())
 
 
-def _take(
-    lane: Lane, base: QuerySet[WebhookLog], room: int, busy: int, now: datetime, out: Claim
-) -> list[int]:
-    """The ids this lane may send now (its row is locked); updates the lane's own state."""
+def _room(lane: Lane, busy: int, now: datetime) -> int:
+    """How many more attempts this lane may have in flight now (its row is locked)."""
     if lane.slow_until and lane.slow_until > now:
-        return []
+        return 0
     # A lane that never sent starts with one attempt: a first 410 or refusal stops it at one.
     cap = lane.max_in_flight if lane.last_attempt_at else 1
     if lane.breaker_state != BreakerState.CLOSED:
         if lane.open_until and lane.open_until > now:
-            return []
+            return 0
         cap = 1  # half-open: a single probe
-    room = min(room, cap - busy)
-    if room <= 0:
-        return []
-    ids = list(base.filter(rule_id=lane.rule_id).order_by("id").values_list("id", flat=True)[:room])
+    return cap - busy
+
+
+def _take(lane: Lane, ids: list[int], now: datetime, out: Claim) -> list[int]:
+    """Of `ids` (ready, within the lane's room), those its rate limit lets go now; updates
+    the lane's own state (its row is locked)."""
     if not ids:
         return []
     allowed, wait = ratelimit.take(lane=lane, want=len(ids), now=now)
