@@ -61,8 +61,8 @@ def matching_rules(
 ) -> list[WebhookRule]:
     """The active rules that fire for this event, with events and payload fields prefetched.
 
-    ``candidates`` (from ``candidate_rules(model=...)``) lets a caller recording many events of
-    one model load the rules once.
+    ``candidates`` (``candidate_rules(model=...)``, or ``RuleSet.for_model``) lets a caller
+    matching many events read the process's rule set once.
     """
     rules = candidate_rules(model=model) if candidates is None else candidates
     return [
