@@ -65,8 +65,16 @@ def _preparer(field: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any],
         encoder = field.encoder
         return lambda v: ops.adapt_json_value(v, encoder) if type(v) in (dict, list) else save(v)
     if kind is models.DateTimeField:
-        aware = lambda v: type(v) is datetime and v.tzinfo is not None  # noqa: E731
-        return lambda v: ops.adapt_datetimefield_value(v) if aware(v) else save(v)
+        adapted: dict[datetime, Any] = {}  # the rows of one insert repeat the same moments
+
+        def moment(v: Any) -> Any:
+            if type(v) is not datetime or v.tzinfo is None:
+                return save(v)
+            if (out := adapted.get(v)) is None:
+                out = adapted[v] = ops.adapt_datetimefield_value(v)
+            return out
+
+        return moment
     if kind is models.UUIDField:
         native = conn.features.has_native_uuid_field
         return lambda v: (v if native else v.hex) if type(v) is uuid.UUID else save(v)
