@@ -61,7 +61,7 @@ def _preparer(field: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any],
     if kind in INTEGERS:
         internal = field.get_internal_type()
         return lambda v: ops.adapt_integerfield_value(v, internal) if type(v) is int else save(v)
-    if kind is models.JSONField:
+    if isinstance(field, models.JSONField) and kind is models.JSONField:
         encoder = field.encoder
         return lambda v: ops.adapt_json_value(v, encoder) if type(v) in (dict, list) else save(v)
     if kind is models.DateTimeField:

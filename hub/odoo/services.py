@@ -67,9 +67,9 @@ def poll_connection(
     force_reconcile: bool = False,
 ) -> list[PollResult]:
     """Poll (or backfill) the active hooks of one connection with one client and one login."""
-    hooks = ModelHook.objects.filter(connection_id=connection_id).select_related("connection")
+    query = ModelHook.objects.filter(connection_id=connection_id).select_related("connection")
     hooks = list(
-        hooks.filter(pk__in=list(hook_ids)) if hook_ids is not None else hooks.filter(active=True)
+        query.filter(pk__in=list(hook_ids)) if hook_ids is not None else query.filter(active=True)
     )
     # One query: the connection comes with its hooks (on its own only when it has none).
     conn = hooks[0].connection if hooks else OdooConnection.objects.get(pk=connection_id)
