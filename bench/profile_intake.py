@@ -95,9 +95,13 @@ def main() -> int:
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
     if not Conf.SYNC:
-        # No worker runs here: leave no tasks behind for a cluster that shares the broker.
+        # No worker runs here: leave no tasks behind for a cluster that shares the broker
+        # (after the hand-off thread has queued the last ids it holds).
         from django_q.brokers import get_broker
 
+        from inbound.handoff import handoff
+
+        handoff.flush(timeout=5)
         get_broker().purge_queue()
     return 0
 
