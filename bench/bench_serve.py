@@ -3,7 +3,8 @@
 Starts gunicorn exactly as the ``web`` role does (``hub.ops.processes.web_role``: 2 workers x
 ``HUB_WEB_THREADS`` gthreads, production settings with DEBUG off) on a throw-away database
 (PostgreSQL created and dropped here; a SQLite file when no PostgreSQL answers), and measures
-requests/s, p50 and p99 for three URLs, each driven by the same 32 sender threads on loopback:
+requests/s, p50, p99 and CPU per request (the server's, the senders') for three URLs, each
+driven by the same 32 sender threads on loopback:
 
 - the baseline: a bare ``csrf_exempt`` Django view (``bench/serve_urls.py``, reachable only
   through the bench's settings module ``bench/serve_settings.py``);
@@ -65,6 +66,7 @@ class Side:
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds of the server side (gunicorn, PostgreSQL backends)
     cpu_db: float = 0.0  # of which PostgreSQL backends
+    cpu_senders: float = 0.0  # CPU seconds of this process (the 32 sender threads)
 
     def line(self) -> str:
         lat = sorted(self.latencies)
@@ -74,6 +76,7 @@ class Side:
             f"{self.name:24} {self.rps:8.1f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms"
             f"   server CPU {self.cpu_ms:5.2f} ms/req"
             f" (database {self.cpu_db / len(self.latencies) * 1000:4.2f})"
+            f"   senders {self.cpu_senders / len(self.latencies) * 1000:4.2f} ms/req"
             f"   statuses {dict(sorted(self.statuses.items()))}"
         )
 
@@ -299,6 +302,7 @@ def _drive(
 
     web_pids, db_pids = web(), database()
     web_before, db_before = _cpu_seconds(web_pids), _cpu_seconds(db_pids)
+    senders_before = time.process_time()
     began = time.perf_counter()
     threads = [threading.Thread(target=sender) for _ in range(CLIENTS)]
     for t in threads:
@@ -306,6 +310,7 @@ def _drive(
     for t in threads:
         t.join(timeout=300)
     took = time.perf_counter() - began
+    senders = time.process_time() - senders_before
     # Processes that appeared meanwhile (a new database connection) count from their start.
     db_cpu = _cpu_seconds(list(set(database()) | set(db_pids))) - db_before
     cpu = _cpu_seconds(list(set(web()) | set(web_pids))) - web_before + db_cpu
@@ -314,6 +319,7 @@ def _drive(
         side.seconds += took
         side.cpu += cpu
         side.cpu_db += db_cpu
+        side.cpu_senders += senders
         for status, n in statuses.items():
             side.statuses[status] = side.statuses.get(status, 0) + n
 
