@@ -238,23 +238,8 @@ def resolve(client: OdooClient, hook: ModelHook, plan: ReadPlan, rows: list[dict
 
 
 def load_snaps(hook: ModelHook, ids: list[int]) -> dict[int, Snap]:
-    """The snapshots of these records. Raw SQL, like save_snaps: for a page of changed records
-    the ORM's per-row conversions cost more than decoding the JSON itself."""
-    conn = connections[RecordSnapshot.objects.db]
-    quote = conn.ops.quote_name
-    select = (
-        f"SELECT {quote('record_id')}, {quote('write_date')}, {quote('values')} "  # noqa: S608
-        f"FROM {quote(RecordSnapshot._meta.db_table)} WHERE {quote('hook_id')} = %s AND "
-        f"{quote('record_id')} IN "
-    )
-    chunk = rows_per_statement(conn, 1) - 1  # one parameter is the hook
-    snaps: dict[int, Snap] = {}
-    with conn.cursor() as cursor:
-        for start in range(0, len(ids), chunk):
-            part = ids[start : start + chunk]
-            cursor.execute(select + f"({', '.join(['%s'] * len(part))})", [hook.pk, *part])
-            snaps.update((rid, Snap(wd, json.loads(values))) for rid, wd, values in cursor)
-    return snaps
+    rows = scan.snapshot_rows(hook, ids, ("write_date", "values"))
+    return {rid: Snap(written, json.loads(values)) for rid, written, values in rows}
 
 
 def save_snaps(hook: ModelHook, stored: dict[int, Snap]) -> None:
