@@ -179,7 +179,7 @@ def _discover(
         WebhookRule.objects.filter(pk__in=with_work, active=True).values_list("pk", flat=True)
     )
     orphans = _orphans(base, with_work - active, limit)
-    rules = with_work & active
+    rules = active & with_work
     if rules:
         _ensure(rules)
     return rules, orphans

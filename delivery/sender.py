@@ -316,7 +316,7 @@ class _Pump:
         jobs: list[tuple[Finished, OutboundRequest, float, bool]] = []
         allow_private = settings.HUB_ALLOW_PRIVATE_TARGETS  # read here: tests flip it
         for log in logs:
-            rule = log.rule = shared.get(log.rule_id)  # type: ignore[arg-type]
+            rule = log.rule = shared.get(log.rule_id)
             if rule is None or not rule.active:
                 reason = "the rule was deleted" if rule is None else "the rule is inactive"
                 failed = HttpResult(Outcome.FAIL, error=f"not sent: {reason}")
