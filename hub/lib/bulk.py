@@ -50,10 +50,12 @@ def _getter(field: models.Field) -> Callable[[models.Model], Any]:
     return functools.partial(field.pre_save, add=True)
 
 
-def _preparer(field: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+def preparer(field: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any], Any]:
     """``field.get_db_prep_save`` for `conn`: exact Django field classes answer their common
     values through the same backend adapter their own method ends in; anything else (another
-    value type, a custom field class) takes the field's own method."""
+    value type, a custom field class) takes the field's own method. Also the single-row insert
+    of the inbound accept path (inbound/insert.py). Make one per insert: a datetime field's
+    keeps the moments it adapted."""
     save = functools.partial(field.get_db_prep_save, connection=conn)
     kind, ops = type(field), conn.ops
     if kind in TEXT:
@@ -98,7 +100,7 @@ def insert(objs: Sequence[M]) -> list[M]:
     columns = ", ".join(quote(f.column) for f in fields)
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = rows_per_statement(conn, len(fields))
-    steps = [(_getter(f), _preparer(f, conn)) for f in fields]
+    steps = [(_getter(f), preparer(f, conn)) for f in fields]
     with conn.cursor() as cursor:
         for start in range(0, len(objs), per_statement):
             chunk = objs[start : start + per_statement]
