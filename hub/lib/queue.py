@@ -31,11 +31,17 @@ def broker() -> Any:
 def enqueue(func: str, *args: Any, **options: Any) -> str | None:
     """``async_task(func, *args, **options)`` on this thread's broker; the task id, or None
     when the broker refused it (logged in one line; the caller's sweep queues the work again)."""
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
     try:
         return async_task(func, *args, broker=broker(), **options)
     except Exception as exc:  # noqa: BLE001 - any broker failure (Redis, ORM, ...) is an outage
+        if Conf.SYNC or options.get("sync"):
+            # Run inline (tests, the development inline queue): the exception is the task's
+            # own, not a broker outage; say so, with its traceback.
+            logger.exception("task %s failed while run inline", func)
+            return None
         # A broker whose connection broke is rebuilt on the next call rather than reused.
         _local.broker = None
         logger.warning("task %s not queued (broker unavailable: %s)", func, exc)
