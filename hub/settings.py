@@ -45,6 +45,10 @@ MIDDLEWARE = [
     # (probes and scrapers call by IP address, every second).
     "hub.ops.middleware.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The two inbound webhook URLs answer here, after the HTTPS redirect and security headers
+    # but before sessions, CSRF (their views are exempt), auth and messages: machines post
+    # there, and the skipped middleware cost a third of a bare request (docs/inbound.md).
+    "inbound.middleware.InboundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
