@@ -321,3 +321,41 @@ def test_no_task_is_queued_for_a_new_delivery_while_a_sender_runs(receiver: Rece
     assert len(receiver.wait_for(1)) == 1
     send()  # no sender running: queued (and sent inline by the test queue)
     assert len(receiver.wait_for(2)) == 2
+
+
+def test_a_claim_hands_back_its_rows_ready_to_send_and_nobody_else_gets_them() -> None:
+    make_rule(url="http://127.0.0.1:9/hook")
+    record(3)
+    Lane.objects.update(last_attempt_at=timezone.now())  # past the new lane's single attempt
+    now = timezone.now()
+    first = lanes.claim(token="a", limit=2, now=now)
+    stored = {log.pk: log for log in WebhookLog.objects.order_by("id")}
+    assert first.ids == list(stored)[:2]  # the oldest, oldest first
+    for log in first.logs:  # what the claim's UPDATE ... RETURNING brought back
+        row = stored[log.pk]
+        assert (log.delivery_id, log.url, log.request_body) == (
+            row.delivery_id,
+            row.url,
+            row.request_body,
+        )
+        assert (row.claimed_by, log.claimed_by, log.status) == ("a", "a", LogStatus.PENDING)
+    second = lanes.claim(token="b", limit=10, now=now)
+    assert second.ids == list(stored)[2:]  # the lane allows 10: only the one left
+    assert lanes.claim(token="c", limit=10, now=now).ids == []
+
+
+def test_a_sender_sees_a_rule_changed_between_two_rounds() -> None:
+    rule = make_rule(url="http://127.0.0.1:9/hook", secret="old-secret")
+    pump = sender._Pump(None, follow=False)
+    assert pump._rules({rule.pk})[rule.pk].secret == "old-secret"
+    again = pump._rules({rule.pk})
+    WebhookRule.objects.filter(pk=rule.pk).update(active=False)  # a queryset update, no save()
+    assert pump._rules({rule.pk})[rule.pk].active is False
+    rule.refresh_from_db()
+    rule.secret = "new-secret"
+    rule.save()
+    changed = pump._rules({rule.pk})[rule.pk]
+    assert changed.secret == "new-secret"
+    assert changed is not again
+    rule.delete()
+    assert pump._rules({rule.pk}) == {}
