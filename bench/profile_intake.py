@@ -28,12 +28,19 @@ def _requests(kind: str) -> tuple[str, Callable[[int], dict[str, Any]]]:
 
     from hub.crypto import generate_signing_secret
     from inbound.models import InboundSource
+    from rules.models import WebhookEvent, WebhookRule
 
     if kind == "bare":
         return "/bench/bare/", lambda i: ({"data": b"{}", "content_type": "application/json"})
     if kind == "emit":
         user, _ = get_user_model().objects.get_or_create(username="profile", is_staff=True)
         token, _ = Token.objects.get_or_create(user=user)
+        # One async rule matching the emitted event, as in bench/serve_seed.py: the real path.
+        rule, created = WebhookRule.objects.get_or_create(
+            name="profile", defaults={"model": "bench.order", "url": "http://127.0.0.1:9/hook"}
+        )
+        if created:
+            rule.events.set(WebhookEvent.objects.filter(code="create"))
 
         def emit(i: int) -> dict:
             body = {"model": "bench.order", "event": "create", "record_id": i, "data": {"id": i}}

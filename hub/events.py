@@ -3,6 +3,7 @@
 Interface (stable, used by hub.odoo, inbound and the API):
     record_event(NewEvent(...), ruleset=None) -> EventHistory
     record_events([NewEvent, ...], ruleset=None) -> list[EventHistory]  # one transaction
+    accept_event(NewEvent(...), ruleset=...) -> EventHistory  # emit: planned after the answer
 
 The flow runs one way: match (rules.matching) -> plan the URL and body of each delivery
 (rules.planning) -> record and send them (delivery.dispatch). In one transaction: the
@@ -24,11 +25,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from delivery.dispatch import create_deliveries
+from hub import unplanned
 from hub.lib import bulk
 from hub.lib.nul import scrub_nul
 from hub.models import EventHistory, OdooConnection
 from rules.matching import matching_rules
-from rules.models import WebhookRule
+from rules.models import DispatchMode, WebhookRule
 from rules.planning import plan
 from rules.ruleset import RuleSet, active_rules
 
@@ -46,6 +48,35 @@ class NewEvent:
     occurred_at: datetime | None = None
 
 
+def _matched(e: NewEvent, ruleset: RuleSet) -> list[WebhookRule]:
+    return matching_rules(
+        model=e.model,
+        event_code=e.event_code,
+        connection_id=e.connection.pk if e.connection else None,
+        data=e.data,
+        changes=e.changes,
+        candidates=ruleset.for_model(e.model),
+    )
+
+
+def _row(e: NewEvent, rules: Sequence[WebhookRule], *, later: bool = False) -> EventHistory:
+    """The event's row; ``later``: its deliveries are planned after the caller's answer."""
+    return EventHistory(
+        occurred_at=e.occurred_at or timezone.now(),
+        source=e.source,
+        connection=e.connection,
+        model=e.model,
+        record_id=e.record_id,
+        event_code=e.event_code,
+        # Inbound bodies may carry NUL characters, which PostgreSQL refuses.
+        user=scrub_nul(e.user),
+        data=scrub_nul(e.data),
+        changes=scrub_nul(e.changes),
+        rules_triggered=len(rules),
+        pending_rules=[rule.pk for rule in rules] if later else None,
+    )
+
+
 def record_events(
     events: Sequence[NewEvent], *, ruleset: RuleSet | None = None
 ) -> list[EventHistory]:
@@ -56,34 +87,10 @@ def record_events(
         return []
     with transaction.atomic():
         ruleset = ruleset or active_rules()
-        rows: list[EventHistory] = []
-        matched: list[list[WebhookRule]] = []
-        for e in events:
-            rules = matching_rules(
-                model=e.model,
-                event_code=e.event_code,
-                connection_id=e.connection.pk if e.connection else None,
-                data=e.data,
-                changes=e.changes,
-                candidates=ruleset.for_model(e.model),
-            )
-            matched.append(rules)
-            rows.append(
-                EventHistory(
-                    occurred_at=e.occurred_at or timezone.now(),
-                    source=e.source,
-                    connection=e.connection,
-                    model=e.model,
-                    record_id=e.record_id,
-                    event_code=e.event_code,
-                    # Inbound bodies may carry NUL characters, which PostgreSQL refuses.
-                    user=scrub_nul(e.user),
-                    data=scrub_nul(e.data),
-                    changes=scrub_nul(e.changes),
-                    rules_triggered=len(rules),
-                )
-            )
-        rows = bulk.insert(rows)  # bulk_create without the per-field SQL compilation
+        matched = [_matched(e, ruleset) for e in events]
+        rows = bulk.insert(  # bulk_create without the per-field SQL compilation
+            [_row(e, rules) for e, rules in zip(events, matched, strict=True)]
+        )
         create_deliveries(
             [(row, plan(row, rules)) for row, rules in zip(rows, matched, strict=True)]
         )
@@ -92,3 +99,21 @@ def record_events(
 
 def record_event(event: NewEvent, *, ruleset: RuleSet | None = None) -> EventHistory:
     return record_events([event], ruleset=ruleset)[0]
+
+
+def accept_event(event: NewEvent, *, ruleset: RuleSet) -> EventHistory:
+    """Record an event and answer before its deliveries are planned (``POST /api/emit/``).
+
+    One ``INSERT`` (autocommit, or the caller's transaction): the row carries the matched
+    rules' ids; once it is committed, hub.unplanned plans its deliveries in a worker, with
+    the other events of the same few milliseconds, and its sweep plans any event whose
+    hand-off was lost. An event matching a sync rule takes ``record_events`` instead: a sync
+    rule is sent before the call returns.
+    """
+    rules = _matched(event, ruleset)
+    if any(rule.dispatch_mode == DispatchMode.SYNC for rule in rules):
+        return record_events([event], ruleset=ruleset)[0]
+    (row,) = bulk.insert([_row(event, rules, later=bool(rules))])
+    if rules:
+        unplanned.plan_on_commit(row.pk)
+    return row

@@ -44,6 +44,9 @@ class EventHistory(models.Model):
     data = models.JSONField(default=dict, blank=True)
     changes = models.JSONField(null=True, blank=True)
     rules_triggered = models.PositiveIntegerField(default=0)
+    # POST /api/emit/ answers before planning: the ids of the matched rules whose deliveries are
+    # not planned yet; NULL once planned (and for events planned when recorded). hub/unplanned.py
+    pending_rules = models.JSONField(null=True, blank=True, editable=False)
     success_count = models.PositiveIntegerField(default=0)
     failure_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,6 +59,13 @@ class EventHistory(models.Model):
             models.Index(fields=["event_code", "occurred_at"], name="history_code_time"),
             # The per-record trace (dashboard/trace.py): one record's events, newest first.
             models.Index(fields=["model", "record_id", "occurred_at"], name="history_record_time"),
+            # The planning sweep's lookup (hub/unplanned.py). Partial: it holds only the events
+            # not planned yet (a few, for milliseconds), not the whole history.
+            models.Index(
+                fields=["created_at"],
+                name="history_unplanned",
+                condition=models.Q(pending_rules__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -22,8 +22,12 @@ class Spec:
     args: str = ""
 
 
+# hub's own: the events POST /api/emit/ stored whose planning hand-off was lost (hub.unplanned).
+SCHEDULES = [Spec("events: plan unplanned", "hub.tasks.plan_sweep", minutes=1)]
+
+
 def all_specs() -> list[Spec]:
-    specs: list[Spec] = []
+    specs: list[Spec] = list(SCHEDULES)
     for app in APPS:
         try:
             module = importlib.import_module(f"{app}.schedules")

@@ -18,11 +18,11 @@ The instances are shared by the process's threads: callers only read them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from rules.models import PayloadField, RulesVersion, WebhookEvent, WebhookRule
 
@@ -71,13 +71,34 @@ def _version() -> str | None:
     return row[0] if row else None
 
 
-def _load(version: str | None) -> RuleSet:
-    """Every active rule with its active events and payload fields, and the active codes
-    (four queries). The token was read first: what is loaded is at least as new as it."""
-    rules = WebhookRule.objects.filter(active=True).prefetch_related(
+def rules_by_id(ids: Iterable[int]) -> dict[int, WebhookRule]:
+    """These rules as matching hands them out (active events, payload fields): from the cached
+    set, the ones no longer active from the database; a deleted rule is left out."""
+    wanted = set(ids)
+    found = {
+        rule.pk: rule
+        for rules in active_rules().by_model.values()
+        for rule in rules
+        if rule.pk in wanted
+    }
+    if missing := wanted - found.keys():
+        found.update(
+            (rule.pk, rule) for rule in _with_related(WebhookRule.objects.filter(pk__in=missing))
+        )
+    return found
+
+
+def _with_related(rules: QuerySet[WebhookRule]) -> QuerySet[WebhookRule]:
+    return rules.prefetch_related(
         Prefetch("events", queryset=WebhookEvent.objects.filter(active=True)),
         Prefetch("payload_fields", queryset=PayloadField.objects.order_by("sequence", "id")),
     )
+
+
+def _load(version: str | None) -> RuleSet:
+    """Every active rule with its active events and payload fields, and the active codes
+    (four queries). The token was read first: what is loaded is at least as new as it."""
+    rules = _with_related(WebhookRule.objects.filter(active=True))
     by_model: defaultdict[str, list[WebhookRule]] = defaultdict(list)
     for rule in rules:  # ordered by name, as each model's list keeps
         rule.listened  # noqa: B018 - computed before the instance is shared between threads

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -13,9 +13,9 @@ from hub.crypto import generate_signing_secret, split_secrets
 from hub.lib.redaction import MASK, MaskedValueError, mask_headers, restore_masked
 from rules.models import PayloadField, WebhookEvent, WebhookRule
 from rules.problems import problems_for
-from rules.ruleset import active_rules
+from rules.ruleset import RuleSet, active_rules
+from rules.validators import MODEL_RE, validate_odoo_model
 from rules.validators import validate_headers as check_headers
-from rules.validators import validate_odoo_model
 
 WRITE_ONLY = ("auth_password", "auth_token", "api_key", "secret")
 PASSWORD = {"input_type": "password"}
@@ -227,3 +227,47 @@ class EmitSerializer(serializers.Serializer):
                 f"Unknown or inactive event code {code!r}: create it under /api/events/ first."
             )
         return code
+
+
+_NAME_MAX = 128  # EmitSerializer's model and event
+_RECORD_ID_MAX = 2**63 - 1
+
+
+def _plain_name(value: Any) -> TypeGuard[str]:
+    """A string EmitSerializer's CharField keeps unchanged: no surrounding blanks, not empty,
+    within its length."""
+    return type(value) is str and 0 < len(value) <= _NAME_MAX and value == value.strip()
+
+
+def plain_emit_values(data: Any, ruleset: RuleSet) -> dict[str, Any] | None:
+    """EmitSerializer's ``validated_data`` for the common emit, without building a serializer
+    (DRF deep-copies its six fields, nested ones included, for every instance: about 1 ms of
+    CPU, a sixth of an emit's). Only the plainest valid input is answered here: a dict with a
+    valid model, an active event code, an integer or null ``record_id``, an object or no
+    ``data``, and ``changes`` and ``user`` absent or null. Anything else is None: the caller
+    then runs EmitSerializer, which accepts or answers the 400 exactly as before."""
+    if type(data) is not dict:
+        return None
+    model, code = data.get("model"), data.get("event")
+    if not (_plain_name(model) and _plain_name(code)) or code not in ruleset.event_codes:
+        return None
+    if not MODEL_RE.match(model):
+        return None
+    values: dict[str, Any] = {"model": model, "event": code}
+    if "record_id" in data:
+        record_id = data["record_id"]
+        if record_id is not None and not (
+            type(record_id) is int and 0 <= record_id <= _RECORD_ID_MAX
+        ):
+            return None
+        values["record_id"] = record_id
+    body = data.get("data", {})
+    if type(body) is not dict:
+        return None
+    values["data"] = dict(body)
+    for key in ("changes", "user"):
+        if key in data:
+            if data[key] is not None:
+                return None
+            values[key] = None
+    return values

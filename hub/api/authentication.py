@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, connections
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
@@ -14,12 +15,13 @@ from rest_framework.authtoken.models import Token
 
 @cache
 def _user_by_token_sql() -> str:
-    """The user of a token key, every user column (the primary key first, as a raw query needs).
+    """The user of a token key: every user column, in the model's order.
 
     DRF's ``Token.objects.select_related("user").get(key=key)`` compiles this join on every
     request: about 1.5 ms of CPU, a quarter of an emit once the rules were cached. The same
-    query as a prepared string, its rows still converted by the ORM (``RawQuerySet``), costs a
-    third of that. Built from the models' metadata, so a custom user table is followed.
+    query as a prepared string, its row converted as the ORM converts it (backend converters,
+    ``from_db``), costs a fifth of that. Built from the models' metadata, so a custom user
+    table is followed.
     """
     quote = connection.ops.quote_name
     user, token = get_user_model()._meta, Token._meta
@@ -32,13 +34,47 @@ def _user_by_token_sql() -> str:
     )
 
 
+@cache
+def _user_attnames() -> list[str]:
+    return [f.attname for f in get_user_model()._meta.concrete_fields]
+
+
+@cache
+def _converters(alias: str) -> list[tuple[int, Any, list[Any]]]:
+    """The columns whose values the backend converts (as a queryset would: SQLite's
+    datetimes made aware, ...); on PostgreSQL, none of the user table's."""
+    conn, user = connections[alias], get_user_model()._meta
+    found = []
+    for index, field in enumerate(user.concrete_fields):
+        col = field.get_col(user.db_table)
+        if steps := conn.ops.get_db_converters(col) + col.get_db_converters(conn):
+            found.append((index, col, steps))
+    return found
+
+
+def _user_from_row(alias: str, row: Sequence[Any]) -> Any:
+    values = list(row)
+    conn = connections[alias]
+    for index, col, steps in _converters(alias):
+        for step in steps:
+            values[index] = step(values[index], col, conn)
+    return get_user_model().from_db(alias, _user_attnames(), values)
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
     """``Authorization: Token <key>``: the same header, answers and messages as DRF's."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        user = next(iter(get_user_model()._default_manager.raw(_user_by_token_sql(), [key])), None)
-        if user is None:
+        model = get_user_model()
+        db = model._default_manager.db
+        with connections[db].cursor() as cursor:
+            cursor.execute(_user_by_token_sql(), [key])
+            row = cursor.fetchone()
+        if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
+        # What a RawQuerySet does with the row, without its per-query column mapping (half of
+        # the lookup's CPU): the columns are the model's, in its own order.
+        user = _user_from_row(db, row)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         # The token as DRF hands it over (request.auth): its key and user, `created` deferred.

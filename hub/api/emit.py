@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from hub.api.routers import router
-from hub.events import NewEvent, record_event
+from hub.events import NewEvent, accept_event
 from hub.lib.json import non_finite_message
 from rules.ruleset import active_rules
-from rules.serializers import EmitSerializer
+from rules.serializers import EmitSerializer, plain_emit_values
 
 
 class CanEmit(BasePermission):
@@ -59,12 +59,16 @@ class EmitViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         # One read of the rules' version serves the event code check and the matching.
         ruleset = active_rules()
-        context = {**self.get_serializer_context(), "ruleset": ruleset}
-        serializer = self.get_serializer(data=request.data, context=context)
-        serializer.is_valid(raise_exception=True)
+        values = plain_emit_values(request.data, ruleset)
+        if values is None:  # anything but the plainest valid emit: the serializer decides
+            context = {**self.get_serializer_context(), "ruleset": ruleset}
+            serializer = self.get_serializer(data=request.data, context=context)
+            serializer.is_valid(raise_exception=True)
+            values = serializer.validated_data
         _check_finite(request.data)
-        values = serializer.validated_data
-        history = record_event(
+        # Stored and answered; its deliveries are planned a few milliseconds later in a
+        # worker (hub.unplanned), unless it matches a sync rule (sent before the answer).
+        history = accept_event(
             NewEvent(
                 model=values["model"],
                 event_code=values["event"],

@@ -23,6 +23,7 @@ from rest_framework.authtoken.models import Token
 
 from delivery import sweeps
 from delivery.models import LogStatus, WebhookLog
+from hub import unplanned
 from hub.lib import queue
 from hub.models import EventHistory
 from hub.odoo import state
@@ -96,11 +97,14 @@ def test_emit_answers_202_while_the_broker_is_down_and_the_sweep_sends_it_later(
         status, body = post_json(
             f"{live_server.url}/api/emit/", emit, {"Authorization": f"Token {token}"}
         )
+        assert unplanned.handoff.flush(timeout=10)  # its planning task was refused
     assert (status, body["deliveries"]) == (202, 1)
-    assert WebhookLog.objects.get().status == LogStatus.PENDING
+    assert EventHistory.objects.get().pending_rules is not None
+    assert not WebhookLog.objects.exists()
     assert receiver.requests == []
 
-    assert sweep_deliveries() == 1
+    # The planning sweep plans it (and kicks its senders, inline here).
+    assert unplanned.sweep(now=timezone.now() + unplanned.PLAN_AFTER + timedelta(seconds=1)) == 1
     (delivered,) = receiver.wait_for(1)
     assert delivered.json()["id"] == body["id"]
     assert sweep_deliveries() == 0

@@ -203,15 +203,25 @@ def test_emit_does_not_answer_get():
     assert client_for("emitter", "hub.add_eventhistory").get("/api/emit/").status_code == 405
 
 
-def test_an_emit_reads_the_token_and_the_rules_version_and_writes_its_rows(api):
+def test_an_emit_reads_the_token_and_the_rules_version_and_writes_its_event(
+    api, django_capture_on_commit_callbacks
+):
     rule = WebhookRule.objects.create(name="r", model="sale.order", url="https://r.example.com/h")
     rule.events.add(WebhookEvent.objects.get(code="write"))
     assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 1  # loads rules
-    with CaptureQueriesContext(connection) as queries:
-        assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 1
-    # The token lookup, the rules' version (once for the check and the matching), the event
-    # and its delivery log: no query per rule, event or payload field (savepoints aside).
+    with (
+        CaptureQueriesContext(connection) as queries,
+        django_capture_on_commit_callbacks() as planning,
+    ):
+        response = api.post("/api/emit/", EMIT, format="json")
+    assert response.json()["deliveries"] == 1
+    # The token lookup, the rules' version (once for the check and the matching) and the
+    # event: no query per rule, event or payload field, and no delivery yet (savepoints aside).
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == [
-        "SELECT", "SELECT", "INSERT", "INSERT"
+        "SELECT", "SELECT", "INSERT"
     ]  # fmt: skip
+    # Its deliveries are planned once it commits (hub.unplanned: in a worker).
+    assert len(planning) == 1
+    event = EventHistory.objects.get(event_id=response.json()["id"])
+    assert event.pending_rules == [rule.pk]

@@ -1,0 +1,138 @@
+"""Events stored before their deliveries were planned (``POST /api/emit/``): planned in a worker.
+
+``hub.events.accept_event`` stores the event with the ids of the rules it matched
+(``EventHistory.pending_rules``) and answers; planning (payloads, signing inputs, one
+``WebhookLog`` per delivery, the senders' kick) is the work of ``plan_stored``, in a worker, for
+a batch of events in one transaction. Ids reach it through a hand-off thread per process
+(inbound.handoff's ``Handoff``: one broker call for the events of the last few milliseconds).
+Nothing stored is lost: an event whose hand-off or task was lost (a process stopped, the broker
+down) keeps its ``pending_rules``, and the sweep (every minute) plans it. Planning claims its
+events first (PostgreSQL ``FOR UPDATE SKIP LOCKED``, SQLite's IMMEDIATE transactions) and
+clears ``pending_rules`` in the same transaction, so a task and the sweep never both plan one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django_q.conf import Conf
+
+from delivery.dispatch import create_deliveries
+from hub.lib import queue
+from hub.models import EventHistory
+from inbound.handoff import Handoff
+from rules.planning import plan
+from rules.ruleset import rules_by_id
+
+logger = logging.getLogger(__name__)
+
+TASK = "hub.tasks.plan_events"
+THREAD_NAME = "emit-handoff"
+# The hand-off waits this long after an id for more: at a few hundred emits per second one
+# task carries a few events, and an event's deliveries are planned at most this much later.
+LINGER = 0.005
+BATCH = 100  # events per task: one transaction, two bulk inserts
+# The sweep plans events unplanned for longer than this (their task was lost or is very late:
+# planning twice is impossible, the claim decides), a batch at a time within a time budget.
+PLAN_AFTER = timedelta(seconds=30)
+SWEEP_BATCH = 500
+SWEEP_BUDGET = 30.0
+
+
+def _send(event_ids: list[int]) -> None:
+    queue.enqueue(TASK, event_ids, group="plan", task_name=f"plan-{event_ids[0]}+")
+
+
+handoff = Handoff(_send, name=THREAD_NAME, batch=BATCH, linger=LINGER)
+
+
+def handing_off() -> bool:
+    """Whether ids go through the hand-off thread: with a broker outside the database. The ORM
+    broker's enqueue is a database write (kept on the request thread, one connection per
+    thread); the tests' sync mode runs the task inline at commit."""
+    return not (Conf.SYNC or Conf.ORM)
+
+
+def plan_on_commit(event_id: int) -> None:
+    """Have the event's deliveries planned once its row is committed. Never raises: a lost
+    hand-off leaves the event to the sweep."""
+    if not handing_off():
+        queue.enqueue_on_commit(TASK, [event_id], group="plan")
+        return
+
+    def hand_off_committed() -> None:
+        handoff.submit(event_id)
+
+    transaction.on_commit(hand_off_committed, robust=True)
+
+
+def plan_stored(event_ids: Sequence[int]) -> int:
+    """Plan the deliveries of those of these events still unplanned, in one transaction;
+    returns how many it planned. Events another planner holds or planned are skipped."""
+    with transaction.atomic():
+        pending = EventHistory.objects.filter(pk__in=event_ids, pending_rules__isnull=False)
+        if connection.features.has_select_for_update_skip_locked:
+            pending = pending.select_for_update(skip_locked=True)
+        events = list(pending.order_by("pk"))
+        if not events:
+            return 0
+        wanted = {event.pk: list(event.pending_rules or ()) for event in events}
+        rules = rules_by_id({pk for ids in wanted.values() for pk in ids})
+        planned = []
+        for event in events:
+            if gone := [pk for pk in wanted[event.pk] if pk not in rules]:
+                # Deleted in the milliseconds since the event matched it: nothing to send.
+                logger.warning("event %s: rules %s were deleted before planning", event.pk, gone)
+            found = [rules[pk] for pk in wanted[event.pk] if pk in rules]
+            planned.append((event, plan(event, found)))
+        create_deliveries(planned)
+        EventHistory.objects.filter(pk__in=[event.pk for event in events]).update(
+            pending_rules=None
+        )
+    return len(events)
+
+
+def sweep(*, now: datetime | None = None) -> int:
+    """Plan the events left unplanned for ``PLAN_AFTER`` (batch after batch, within a budget)."""
+    before = (now or timezone.now()) - PLAN_AFTER
+    started, total = time.monotonic(), 0
+    while time.monotonic() - started < SWEEP_BUDGET:
+        ids = list(
+            EventHistory.objects.filter(pending_rules__isnull=False, created_at__lt=before)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        planned = sum(plan_stored(ids[i : i + BATCH]) for i in range(0, len(ids), BATCH))
+        total += planned
+        if len(ids) < SWEEP_BATCH or not planned:
+            break
+    return total
+
+
+class _QuietEnqueue(logging.Filter):
+    """Drops django-q2's "Enqueued [...]" INFO line for the hand-off thread's tasks (a log
+    line per batch of emits; the events' rows say as much), as inbound.handoff does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno == logging.INFO
+            and threading.current_thread().name == THREAD_NAME
+            and str(record.msg).startswith("Enqueued")
+        )
+
+
+logging.getLogger("django-q").addFilter(_QuietEnqueue())
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    # A polite stop hands over what is left, briefly; the sweep covers the rest.
+    if handoff.started_here():
+        handoff.flush(timeout=2)
