@@ -195,8 +195,11 @@ def _manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], port: int) -> Iterator[tuple[list[str], int]]:
-    """gunicorn as the web role runs it: (its argv, the master's pid)."""
+def gunicorn(
+    env: dict[str, str], port: int, *, root: Path = ROOT
+) -> Iterator[tuple[list[str], int]]:
+    """gunicorn as the web role runs it, serving the checkout at `root` (bench/serve_compare.py
+    passes an older one): (its argv, the master's pid)."""
     from django.conf import settings
 
     from hub.ops.processes import web_role
@@ -204,9 +207,10 @@ def gunicorn(env: dict[str, str], port: int) -> Iterator[tuple[list[str], int]]:
     argv = web_role(
         bind="127.0.0.1", port=port, workers=WORKERS, threads=settings.HUB_WEB_THREADS
     ).argv
+    argv[argv.index("--chdir") + 1] = str(root)
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(  # noqa: S603
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        argv, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
     )
     try:
         _wait_ready(port, proc, log)

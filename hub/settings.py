@@ -109,6 +109,11 @@ else:
         "connect_timeout", env.int("DJANGO_DB_CONNECT_TIMEOUT", default=5)
     )
 
+# Accepted inbound requests are stored by one writer thread per web process, the rows of
+# concurrent requests in one INSERT and one commit (PostgreSQL with the Redis broker; each is
+# answered only after its row is committed): docs/inbound.md, "Performance".
+HUB_INBOUND_BATCH_WRITES = env.bool("HUB_INBOUND_BATCH_WRITES", default=True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -34,10 +34,16 @@ def _statement(model: type[Model], vendor: str) -> tuple[str, tuple[Field, ...]]
     return sql, fields
 
 
-def insert_row(model: type[Model], values: dict[str, Any]) -> int:
-    """Insert one row of ``model`` (values by attname) and return its primary key."""
+def statement(model: type[Model]) -> tuple[str, tuple[Field, ...]]:
+    """The one-row INSERT of ``model`` and the fields its parameters follow (inbound.writer
+    repeats its VALUES group for a batch)."""
+    return _statement(model, connections[DEFAULT_DB_ALIAS].vendor)
+
+
+def prepared_params(model: type[Model], values: dict[str, Any]) -> list[Any]:
+    """The statement's parameters for one row (values by attname; the rest take defaults)."""
     db = connections[DEFAULT_DB_ALIAS]  # the thread's connection, looked up once
-    sql, fields = _statement(model, db.vendor)
+    _, fields = _statement(model, db.vendor)
     params = []
     given = 0
     for f in fields:
@@ -51,6 +57,14 @@ def insert_row(model: type[Model], values: dict[str, Any]) -> int:
     if given != len(values):
         unknown = set(values) - {f.attname for f in fields}
         raise TypeError(f"not fields of {model.__name__}: {', '.join(sorted(unknown))}")
+    return params
+
+
+def insert_row(model: type[Model], values: dict[str, Any]) -> int:
+    """Insert one row of ``model`` (values by attname) and return its primary key."""
+    params = prepared_params(model, values)
+    db = connections[DEFAULT_DB_ALIAS]
+    sql, _ = _statement(model, db.vendor)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         (pk,) = cursor.fetchone()

@@ -30,6 +30,7 @@ from inbound.insert import insert_row
 from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
 from inbound.queue import enqueue_on_commit
 from inbound.schemes import SignedRequest, verify
+from inbound.writer import writer
 
 
 @dataclass
@@ -118,11 +119,25 @@ def _queue_accepted(incoming_id: int) -> None:
     transaction.on_commit(hand_off_committed, robust=True)
 
 
-def _create_accepted(values: dict[str, Any]) -> int:
+def writing_in_batches() -> bool:
+    """Whether accepted rows are stored by inbound.writer's thread: on PostgreSQL (SQLite
+    takes one writer at a time anyway), with a broker outside the database (like the hand-off,
+    the thread's connection is one more per web process; the tests' sync mode stays inline)."""
+    return tunables.batch_writes() and connection.vendor == "postgresql" and handing_off()
+
+
+def _create_accepted(values: dict[str, Any]) -> int | None:
+    """The new row's id, or None when its idempotency key exists (IntegrityError for
+    anything else)."""
     if connection.in_atomic_block:
-        # Inside a caller's transaction a savepoint keeps it usable after an IntegrityError.
+        # Inside a caller's transaction a savepoint keeps it usable after an IntegrityError;
+        # the row belongs to that transaction, so no other thread may write it.
         with transaction.atomic():
             return insert_row(IncomingWebhook, values)
+    if writing_in_batches():
+        # One statement and commit for the rows of every request waiting; this request's
+        # row is committed when it returns. A taken key is skipped (None), not an error.
+        return writer.insert(values)
     # Autocommit: the INSERT is its own transaction (no BEGIN and COMMIT round trips); a
     # duplicate key fails that statement alone.
     return insert_row(IncomingWebhook, values)
@@ -151,6 +166,8 @@ def _insert(
     except IntegrityError:
         if key is None:
             raise
+        return None
+    if pk is None:
         return None
     _queue_accepted(pk)
     return pk

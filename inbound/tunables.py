@@ -9,6 +9,11 @@ def max_bytes() -> int:
     return int(settings.HUB_INBOUND_MAX_BYTES)
 
 
+def batch_writes() -> bool:
+    """Whether accepted rows go through inbound.writer (where it applies: services)."""
+    return bool(settings.HUB_INBOUND_BATCH_WRITES)
+
+
 def unaccepted_per_minute() -> int:
     """Rejected and duplicate requests stored per source per minute; the rest are only counted."""
     return int(settings.HUB_INBOUND_REJECTED_PER_MINUTE)

@@ -39,11 +39,13 @@ def _empty_source_cache() -> Iterator[None]:
 @pytest.fixture
 def handed_over(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[int]]]:
     """Production mode (a broker outside the database): ids go to a handoff thread, whose
-    batches are recorded here instead of reaching a broker."""
+    batches are recorded here instead of reaching a broker. Rows are inserted by the request
+    thread, as on SQLite (the writer thread of PostgreSQL: test_writer.py)."""
     batches: list[list[int]] = []
     handoff = Handoff(batches.append, name="test-handoff", batch=20)
     monkeypatch.setattr(services, "handoff", handoff)
     monkeypatch.setattr(services, "handing_off", lambda: True)
+    monkeypatch.setattr(services, "writing_in_batches", lambda: False)
     yield batches
     assert handoff.flush(timeout=10)
 
