@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -230,10 +231,16 @@ async def _aiohttp(url: str, count: int, in_flight: int = 50) -> float:
 
 def throughput(s: Stack, events: int = 3000) -> None:
     rule = s.rule("throughput", f"{s.receiver}/tp", max_in_flight=50)
-    s.start_cluster()
+    cluster = s.start_cluster()
+    meter = _CpuMeter(s, cluster.pid)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     s.produce("batch", events, 50)
-    if not s.wait_for("success", events, 300, rule):
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    delivered = s.wait_for("success", events, 300, rule)
+    cpu = meter.stop()
+    if not delivered:
         raise SystemExit(f"throughput: only {s.count('success', rule)} of {events} delivered")
+    cpu["producer"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     first, last = s.sql(
         "SELECT (SELECT min(created_at) FROM hub_eventhistory), "
         "(SELECT max(sent_at) FROM delivery_webhooklog)"
@@ -246,6 +253,83 @@ def throughput(s: Stack, events: int = 3000) -> None:
     print(f"throughput: aiohttp, 50 in flight {base:7.0f} POST/s")
     print(f"throughput: ratio hub / aiohttp {hub / base:5.2f} (target >= 0.3)")
     print(f"throughput: receiver saw {stats['count']} requests, {stats['distinct']} webhook-ids")
+    shares = ", ".join(f"{name} {1000 * sec / events:.2f}" for name, sec in cpu.items())
+    total = 1000 * sum(cpu.values()) / events
+    load = os.getloadavg()[0]
+    print(f"throughput: CPU ms per delivery: {shares} (total {total:.2f}; load {load:.1f})")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a live process (None once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class _CpuMeter:
+    """CPU spent by the cluster's processes, the bench database's PostgreSQL backends (started
+    after this, less the bench's own connection) and the receiver, sampled every 0.2 s (a
+    process's last sample counts: a backend that exits loses at most 0.2 s of its CPU)."""
+
+    def __init__(self, s: Stack, cluster: int) -> None:
+        import threading
+
+        self.cluster = cluster
+        self.dbname = s.sql("SELECT current_database()")[0][0]
+        self.own = s.sql("SELECT pg_backend_pid()")[0][0]
+        self.url = s.env["DATABASE_URL"]
+        self.receiver = [
+            pid for pid in _descendants(os.getpid()) if b"bench.receiver" in _cmdline(pid)
+        ]
+        self.start = {pid: _cpu_seconds(pid) or 0.0 for pid in self._pids("receiver")}
+        self.seen: dict[tuple[str, int], float] = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _pids(self, group: str, cur: Any = None) -> list[int]:
+        if group == "cluster":
+            return _descendants(self.cluster)
+        if group == "receiver":
+            return self.receiver
+        cur.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [self.dbname],
+        )
+        return [pid for (pid,) in cur.fetchall() if pid != self.own]
+
+    def _run(self) -> None:
+        import psycopg2
+
+        db = psycopg2.connect(self.url)
+        db.autocommit = True
+        self.own_meter = db.get_backend_pid()
+        with db.cursor() as cur:
+            while not self.done.wait(0.2):
+                for group in ("cluster", "postgres", "receiver"):
+                    for pid in self._pids(group, cur):
+                        if (value := _cpu_seconds(pid)) is not None:
+                            self.seen[(group, pid)] = value
+        db.close()
+
+    def stop(self) -> dict[str, float]:
+        self.done.set()
+        self.thread.join(10)
+        out: dict[str, float] = {"cluster": 0.0, "postgres": 0.0, "receiver": 0.0}
+        for (group, pid), value in self.seen.items():
+            if group == "postgres" and pid == getattr(self, "own_meter", None):
+                continue
+            out[group] += value - self.start.get(pid, 0.0)
+        return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _other_p(s: Stack, seconds: float) -> dict[str, Any]:
