@@ -6,6 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +41,29 @@ def _check_finite(data: Any) -> None:
         raise serializers.ValidationError(errors)
 
 
+class JSONUnlessAsked(DefaultContentNegotiation):
+    """DRF's negotiation, minus parsing the ``Accept`` header of the usual emit: a sender that
+    accepts anything (no header, ``*/*``) or JSON gets the first renderer (JSON), as DRF's
+    own would answer it; any other header, ``?format=`` or suffix goes through DRF's."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        fmt = self.settings.URL_FORMAT_OVERRIDE
+        if (
+            accept in PLAIN_ACCEPT
+            and format_suffix is None
+            and not (fmt and fmt in request.GET)
+            and renderers[0].media_type == "application/json"
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+PLAIN_ACCEPT = frozenset({"*/*", "application/json", ""})
+
+
 class EmitViewSet(viewsets.GenericViewSet):
     """``POST /api/emit/``: record a custom event; matching rules deliver it."""
 
@@ -47,6 +71,7 @@ class EmitViewSet(viewsets.GenericViewSet):
     permission_classes = (IsAuthenticated, CanEmit)
     filter_backends = ()
     pagination_class = None
+    content_negotiation_class = JSONUnlessAsked
 
     @extend_schema(
         responses={
@@ -68,7 +93,7 @@ class EmitViewSet(viewsets.GenericViewSet):
         _check_finite(request.data)
         # Stored and answered; its deliveries are planned a few milliseconds later in a
         # worker (hub.unplanned), unless it matches a sync rule (sent before the answer).
-        history = accept_event(
+        accepted = accept_event(
             NewEvent(
                 model=values["model"],
                 event_code=values["event"],
@@ -81,7 +106,7 @@ class EmitViewSet(viewsets.GenericViewSet):
             ruleset=ruleset,
         )
         return Response(
-            {"id": str(history.event_id), "deliveries": history.rules_triggered},
+            {"id": str(accepted.event_id), "deliveries": accepted.deliveries},
             status=status.HTTP_202_ACCEPTED,
         )
 
