@@ -157,8 +157,9 @@ def _insert(
                 "headers": storable_headers(req.headers, extra_secret=source.api_key_header),
                 "body": _decode(body),
                 "idempotency_key": key,
-                "verification_status": verification,
-                "state": ProcessingState.RECEIVED,
+                # Plain strings (the enum members' values): no per-field conversion needed.
+                "verification_status": str(verification),
+                "state": ProcessingState.RECEIVED.value,
                 "response_status": 202,
                 "enqueued_at": now,
             }

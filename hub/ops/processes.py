@@ -76,11 +76,12 @@ def roles_for(names: list[str], *, bind: str, port: int) -> list[Role]:
 def connection_bound(names: list[str]) -> dict[str, int]:
     """Most database connections each role holds (persistent connections: one per thread).
 
-    web: gunicorn workers x threads (gthread keeps a fixed pool of threads); workers: one per
+    web: gunicorn workers x threads (gthread keeps a fixed pool of threads), plus each worker's
+    inbound writer thread (inbound.writer, PostgreSQL with Redis); workers: one per
     django-q2 worker plus its monitor, pusher and scheduler (sentinel) processes; poller: one.
     """
     bounds = {
-        "web": settings.HUB_WEB_WORKERS * settings.HUB_WEB_THREADS,
+        "web": settings.HUB_WEB_WORKERS * (settings.HUB_WEB_THREADS + 1),
         "workers": int(settings.Q_CLUSTER.get("workers", 1)) + 3,
         "poller": 1,
     }

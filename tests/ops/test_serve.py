@@ -37,8 +37,9 @@ from tests.ops.processes import (
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 
 needs_postgres = pytest.mark.skipif(not POSTGRES, reason="pg_stat_activity needs PostgreSQL")
-# The bound serve prints for the settings of production_env: web 2 x 4, workers 1 + 3, poller 1.
-CONNECTION_BOUND = 2 * 4 + (1 + 3) + 1
+# The bound serve prints for the settings of production_env: web 2 x (4 threads + the inbound
+# writer thread), workers 1 + 3, poller 1.
+CONNECTION_BOUND = 2 * (4 + 1) + (1 + 3) + 1
 
 
 class ProcessSet:
