@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 
 @cache
-def _user_by_token_sql() -> str:
+def _user_by_token_sql(extra: tuple[str, ...] = ()) -> str:
     """The user of a token key: every user column, in the model's order.
 
     DRF's ``Token.objects.select_related("user").get(key=key)`` compiles this join on every
@@ -25,7 +25,9 @@ def _user_by_token_sql() -> str:
     """
     quote = connection.ops.quote_name
     user, token = get_user_model()._meta, Token._meta
-    columns = ", ".join(f"{quote(user.db_table)}.{quote(f.column)}" for f in user.concrete_fields)
+    columns = ", ".join(
+        [f"{quote(user.db_table)}.{quote(f.column)}" for f in user.concrete_fields] + list(extra)
+    )
     return (
         f"SELECT {columns} FROM {quote(user.db_table)} "  # noqa: S608 - quoted metadata only
         f"JOIN {quote(token.db_table)} ON {quote(token.db_table)}."
@@ -62,22 +64,29 @@ def _user_from_row(alias: str, row: Sequence[Any]) -> Any:
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """``Authorization: Token <key>``: the same header, answers and messages as DRF's."""
+    """``Authorization: Token <key>``: the same header, answers and messages as DRF's.
+
+    A subclass may name ``extra`` SQL expressions (scalar subqueries) to read in the same
+    statement; their values reach the view as ``request.auth.extra``."""
+
+    extra: tuple[str, ...] = ()
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
         model = get_user_model()
         db = model._default_manager.db
         with connections[db].cursor() as cursor:
-            cursor.execute(_user_by_token_sql(), [key])
+            cursor.execute(_user_by_token_sql(self.extra), [key])
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         # What a RawQuerySet does with the row, without its per-query column mapping (half of
         # the lookup's CPU): the columns are the model's, in its own order.
-        user = _user_from_row(db, row)
+        width = len(row) - len(self.extra)
+        user = _user_from_row(db, row[:width])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         # The token as DRF hands it over (request.auth): its key and user, `created` deferred.
         token = Token.from_db(user._state.db, ["key", "user_id"], [key, user.pk])
         token.user = user
+        token.extra = tuple(row[width:])  # type: ignore[attr-defined]
         return user, token

@@ -203,7 +203,7 @@ def test_emit_does_not_answer_get():
     assert client_for("emitter", "hub.add_eventhistory").get("/api/emit/").status_code == 405
 
 
-def test_an_emit_reads_the_token_and_the_rules_version_and_writes_its_event(
+def test_an_emit_reads_the_token_and_the_rules_version_in_one_statement_and_writes_its_event(
     api, django_capture_on_commit_callbacks
 ):
     rule = WebhookRule.objects.create(name="r", model="sale.order", url="https://r.example.com/h")
@@ -215,13 +215,25 @@ def test_an_emit_reads_the_token_and_the_rules_version_and_writes_its_event(
     ):
         response = api.post("/api/emit/", EMIT, format="json")
     assert response.json()["deliveries"] == 1
-    # The token lookup, the rules' version (once for the check and the matching) and the
-    # event: no query per rule, event or payload field, and no delivery yet (savepoints aside).
-    statements = [q["sql"].split()[0] for q in queries.captured_queries]
-    assert [s for s in statements if s in ("SELECT", "INSERT", "UPDATE")] == [
-        "SELECT", "SELECT", "INSERT"
+    # The token lookup, which also reads the rules' version (once for the check and the
+    # matching), and the event: no query per rule, event or payload field, and no delivery
+    # yet (savepoints aside).
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert [s.split()[0] for s in statements if s.split()[0] in ("SELECT", "INSERT", "UPDATE")] == [
+        "SELECT", "INSERT"
     ]  # fmt: skip
+    assert "rules_rulesversion" in statements[0]
     # Its deliveries are planned once it commits (hub.unplanned: in a worker).
     assert len(planning) == 1
     event = EventHistory.objects.get(event_id=response.json()["id"])
     assert event.pending_rules == [rule.pk]
+
+
+def test_a_rule_added_between_two_emits_counts_in_the_second(api):
+    # The version read with the token is as fresh as a read of its own: no stale rule set.
+    assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 0
+    rule = WebhookRule.objects.create(name="r", model="sale.order", url="https://r.example.com/h")
+    rule.events.add(WebhookEvent.objects.get(code="write"))
+    assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 1
+    rule.delete()
+    assert api.post("/api/emit/", EMIT, format="json").json()["deliveries"] == 0
