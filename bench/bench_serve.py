@@ -9,8 +9,9 @@ driven by the same 32 sender threads on loopback:
 - the baseline: a bare ``csrf_exempt`` Django view (``bench/serve_urls.py``, reachable only
   through the bench's settings module ``bench/serve_settings.py``);
 - ``POST /webhook/incoming/<slug>/`` on a ``standard``-verified source (202);
-- ``POST /api/emit/`` with a token, matching one async rule (202: event, pending delivery,
-  queued; no worker runs, so nothing is sent).
+- ``POST /api/emit/`` with a token, matching one async rule (202: the event stored with the
+  rule it matched, its planning handed to the queue; no worker runs, so no delivery is planned
+  or sent: the web role's part of an emit is all that is measured, see hub/unplanned.py).
 
 Each sender opens a new connection per request (as most webhook senders do) and the sides run
 in alternating rounds so drift hits all of them alike. The broker is the configured one:
