@@ -62,16 +62,30 @@ class WebhookRetry(models.Model):
 
 
 class WebhookLog(models.Model):
-    delivery_id = models.CharField(max_length=64, default="", db_index=True)
+    # Every claim and every result writes a new version of the row into each index (a status
+    # or lease change is never a HOT update), so the table keeps only the indexes a query uses
+    # (docs/delivery.md, "Indexes"): delivery_id without the LIKE copy PostgreSQL adds for
+    # db_index, the rule through log_rule_time, the retry link only where there is one.
+    delivery_id = models.CharField(max_length=64, default="")
     rule = models.ForeignKey(
-        "rules.WebhookRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
+        "rules.WebhookRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="logs",
+        db_index=False,  # log_rule_time (rule, created_at) serves lookups by rule
     )
     rule_name = models.CharField(max_length=200, blank=True)
     event = models.ForeignKey(
         "hub.EventHistory", null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
     )
     retry = models.ForeignKey(
-        WebhookRetry, null=True, blank=True, on_delete=models.SET_NULL, related_name="logs"
+        WebhookRetry,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="logs",
+        db_index=False,  # log_retry: only the attempts that have an entry
     )
     model = models.CharField(max_length=128, blank=True)
     record_id = models.BigIntegerField(null=True, blank=True)
@@ -96,6 +110,10 @@ class WebhookLog(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            models.Index(fields=["delivery_id"], name="log_delivery_id"),
+            models.Index(
+                fields=["retry"], condition=models.Q(retry__isnull=False), name="log_retry"
+            ),
             models.Index(fields=["status", "created_at"], name="log_status_time"),
             models.Index(fields=["rule", "created_at"], name="log_rule_time"),
             models.Index(fields=["model", "created_at"], name="log_model_time"),
