@@ -94,10 +94,15 @@ def compose(
 
 def _merge(headers: dict[str, str], extra: dict[str, str]) -> None:
     """Case-insensitive update: a later `authorization` replaces an earlier `Authorization`."""
+    if not extra:
+        return
+    spelled = {k.lower(): k for k in headers}  # one spelling per name: every merge keeps it so
     for key, value in extra.items():
-        for existing in [k for k in headers if k.lower() == key.lower()]:
+        lower = key.lower()
+        if (existing := spelled.get(lower)) is not None:
             del headers[existing]
         headers[key] = value
+        spelled[lower] = key
 
 
 def redact(
