@@ -51,13 +51,16 @@ IDLE = 1.0  # seconds without a batch after which the connection is checked befo
 
 
 class _Slot:
-    __slots__ = ("params", "source_id", "key", "done", "pk", "error")
+    __slots__ = ("params", "source_id", "key", "done", "finished", "pk", "error")
 
     def __init__(self, params: list[Any], source_id: int, key: str | None) -> None:
         self.params = params
         self.source_id = source_id
         self.key = key
-        self.done = threading.Event()
+        # Held until the writer has an outcome: a bare lock is the cheapest thing to wait on.
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.finished = False
         self.pk: int | None = None
         self.error: BaseException | None = None
 
@@ -100,7 +103,7 @@ class Writer:
         )
         self._ensure_thread()
         self._pending.put(slot)
-        if not slot.done.wait(timeout=WAIT):
+        if not slot.done.acquire(timeout=WAIT):
             raise DatabaseError(f"the inbound writer did not answer within {WAIT:g} s")
         if slot.error is not None:
             raise DatabaseError(f"inbound writer: {slot.error}") from slot.error
@@ -168,12 +171,12 @@ class Writer:
         except Exception as exc:  # the connection, most likely: fail the batch, keep the thread
             logger.warning("inbound writer: %d requests not stored: %s", len(slots), exc)
             for slot in slots:
-                if not slot.done.is_set():
+                if not slot.finished:
                     slot.error = exc
             db.close_if_unusable_or_obsolete()
         finally:
             for slot in slots:
-                slot.done.set()
+                slot.done.release()
 
     def _insert_batch(self, db: Any, slots: list[_Slot]) -> None:
         params = [p for slot in slots for p in slot.params]
@@ -192,6 +195,7 @@ class Writer:
             elif slot.key is None:
                 raise DatabaseError("inbound writer: RETURNING rows out of order")
             # else: a duplicate key, pk stays None
+            slot.finished = True
         if row is not None:
             raise DatabaseError("inbound writer: more rows returned than inserted")
 
@@ -208,8 +212,7 @@ class Writer:
             # else: most likely a duplicate key (pk None); the caller re-reads the first row
         except DataError as exc:
             slot.error = exc
-        finally:
-            slot.done.set()
+        slot.finished = True
 
 
 writer = Writer()
