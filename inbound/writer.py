@@ -153,12 +153,21 @@ class Writer:
                         break
                     slots.append(more)
                 if time.monotonic() - last > IDLE:
-                    # As at a request boundary: health check on next use, CONN_MAX_AGE.
-                    db.close_if_unusable_or_obsolete()
+                    self._refresh(db)
                 self._write(db, slots)
                 last = time.monotonic()
         finally:
             db.close()
+
+    @staticmethod
+    def _refresh(db: Any) -> None:
+        # As at a request boundary: a health check on next use, CONN_MAX_AGE. Never fatal to
+        # the thread: a connection that cannot even be closed is replaced on next use anyway.
+        try:
+            db.close_if_unusable_or_obsolete()
+        except Exception:
+            logger.warning("inbound writer: could not check its connection", exc_info=True)
+            db.connection = None
 
     def _write(self, db: Any, slots: list[_Slot]) -> None:
         try:
@@ -173,7 +182,7 @@ class Writer:
             for slot in slots:
                 if not slot.finished:
                     slot.error = exc
-            db.close_if_unusable_or_obsolete()
+            self._refresh(db)
         finally:
             for slot in slots:
                 slot.done.release()
