@@ -6,8 +6,9 @@ from hub import unplanned
 
 
 def plan_events(event_ids: list[int]) -> int:
-    """Plan the deliveries of these stored events (queued by hub.unplanned's hand-off)."""
-    return unplanned.plan_stored(event_ids)
+    """Plan the deliveries of these stored events (queued by hub.unplanned's hand-off), and of
+    those stored while it runs."""
+    return unplanned.plan_following(event_ids)
 
 
 def plan_sweep() -> int:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from delivery.dispatch import create_deliveries
+from hub import plan_presence
 from hub.lib import queue
 from hub.models import EventHistory
 from inbound.handoff import Handoff
@@ -46,8 +47,28 @@ SWEEP_BATCH = 500
 SWEEP_BUDGET = 30.0
 
 
+# A planning task goes on planning what emits store meanwhile (hub.plan_presence): it looks
+# every POLL, stops LINGER_AFTER the last event it found, and plans for at most BUDGET; then the
+# next hand-off queues another. Short, because it holds one of the (two) queue workers: a
+# sender's follow-up task waits for a worker at most that long (with a 10-s budget, the
+# steady bench's deliveries waited up to 10 s for one).
+POLL = 0.01
+LINGER_AFTER = 0.25
+BUDGET = 1.0
+ANNOUNCE_EVERY = 0.1
+LAST_LOOKS = 20  # batches planned after withdrawing, before handing the rest to a new task
+
+
 def _send(event_ids: list[int]) -> None:
-    queue.enqueue(TASK, event_ids, group="plan", task_name=f"plan-{event_ids[0]}+")
+    """The hand-off thread's call: queue a planner unless one runs or is queued."""
+    if plan_presence.active():
+        return  # it finds these within POLL
+    kicked = plan_presence.claim_kick()
+    if kicked is False:
+        return  # a queued planner takes these too when it starts
+    task_id = queue.enqueue(TASK, event_ids, group="plan", task_name=f"plan-{event_ids[0]}+")
+    if kicked and task_id is None:
+        plan_presence.kick_taken()  # not queued: the next hand-off tries again
 
 
 handoff = Handoff(_send, name=THREAD_NAME, batch=BATCH, linger=LINGER)
@@ -76,6 +97,8 @@ def plan_on_commit(event_id: int) -> None:
 def plan_stored(event_ids: Sequence[int]) -> int:
     """Plan the deliveries of those of these events still unplanned, in one transaction;
     returns how many it planned. Events another planner holds or planned are skipped."""
+    if not event_ids:
+        return 0
     with transaction.atomic():
         pending = EventHistory.objects.filter(pk__in=event_ids, pending_rules__isnull=False)
         if connection.features.has_select_for_update_skip_locked:
@@ -97,6 +120,47 @@ def plan_stored(event_ids: Sequence[int]) -> int:
             pending_rules=None
         )
     return len(events)
+
+
+def plan_following(event_ids: Sequence[int]) -> int:
+    """The planning task: these events, then whatever emits store while it runs (bounded by
+    BUDGET, until LINGER_AFTER without any). With the tests' inline queue, only these."""
+    plan_presence.kick_taken()  # first: from now on a hand-off sees us or queues anew
+    total = plan_stored(event_ids)
+    if Conf.SYNC:
+        return total
+    started = last_found = announced = time.monotonic()
+    plan_presence.announce()
+    try:
+        while (now := time.monotonic()) - started < BUDGET and now - last_found < LINGER_AFTER:
+            if now - announced >= ANNOUNCE_EVERY:
+                plan_presence.announce()
+                announced = now
+            planned = plan_stored(_unplanned())
+            if planned:
+                total, last_found = total + planned, time.monotonic()
+            else:
+                time.sleep(POLL)
+    finally:
+        plan_presence.withdraw()  # first; then a last look (see hub.plan_presence)
+    for _ in range(LAST_LOOKS):
+        ids = _unplanned()
+        planned = plan_stored(ids)
+        total += planned
+        if len(ids) < BATCH or not planned:
+            return total
+    if ids := _unplanned():  # still more: their hand-offs saw us, so queue the next planner
+        _send(ids)
+    return total
+
+
+def _unplanned() -> list[int]:
+    """The oldest unplanned events (the partial index history_unplanned)."""
+    return list(
+        EventHistory.objects.filter(pending_rules__isnull=False)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:BATCH]
+    )
 
 
 def sweep(*, now: datetime | None = None) -> int:

@@ -4,6 +4,7 @@ worker (hub.unplanned), or by the sweep when that hand-off was lost; never twice
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from delivery.models import LogStatus, WebhookLog
-from hub import tasks, unplanned
+from hub import plan_presence, tasks, unplanned
 from hub.models import EventHistory
 from inbound.handoff import Handoff
 from rules.models import DispatchMode, WebhookEvent
@@ -260,3 +261,92 @@ def _stored_unplanned(rules: list[Any], *, record_id: int) -> EventHistory:
         rules_triggered=len(rules),
         pending_rules=[rule.pk for rule in rules],
     )
+
+
+# --- the following planner (hub.plan_presence) ---------------------------------------------
+
+
+class Presence:
+    """hub.plan_presence as Redis would answer it, recorded."""
+
+    def __init__(self, *, active: bool = False, kick: bool | None = True) -> None:
+        self.is_active, self.kick = active, kick
+        self.calls: list[str] = []
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> Presence:
+        for name in ("announce", "withdraw", "kick_taken"):
+            monkeypatch.setattr(plan_presence, name, lambda n=name: self.calls.append(n))
+        monkeypatch.setattr(plan_presence, "active", lambda: self.is_active)
+        monkeypatch.setattr(plan_presence, "claim_kick", lambda: self.kick)
+        return self
+
+
+@pytest.fixture
+def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    calls: list[Any] = []
+
+    def enqueue(func: str, *args: Any, **options: Any) -> str | None:
+        calls.append((func, args))
+        # Refused: the test's "plan-0+" and every delivery task (its kick mark is released
+        # at once, so no later test waits for a task that never was).
+        return "task-id" if func == unplanned.TASK and options["task_name"] != "plan-0+" else None
+
+    monkeypatch.setattr(unplanned.queue, "enqueue", enqueue)
+    return calls
+
+
+def test_the_hand_off_queues_no_task_while_a_planner_runs(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[Any]
+) -> None:
+    Presence(active=True).install(monkeypatch)
+    unplanned._send([1, 2])
+    assert enqueued == []
+
+
+def test_the_hand_off_queues_no_task_while_a_kicked_planner_waits(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[Any]
+) -> None:
+    Presence(kick=False).install(monkeypatch)
+    unplanned._send([1, 2])
+    assert enqueued == []
+
+
+def test_the_hand_off_queues_a_planner_when_none_runs_or_without_redis(
+    monkeypatch: pytest.MonkeyPatch, enqueued: list[Any]
+) -> None:
+    presence = Presence(kick=True).install(monkeypatch)
+    unplanned._send([1, 2])
+    presence.kick = None  # no Redis: every hand-off queues its task
+    unplanned._send([3])
+    assert enqueued == [(unplanned.TASK, ([1, 2],)), (unplanned.TASK, ([3],))]
+    presence.kick = True
+    unplanned._send([0])  # the broker refuses it: the mark is released for the next one
+    assert presence.calls == ["kick_taken"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_planner_plans_the_events_stored_meanwhile_then_withdraws(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, enqueued: list[Any]
+) -> None:
+    presence = Presence().install(monkeypatch)
+    monkeypatch.setattr(unplanned.Conf, "SYNC", False)  # a worker's planner, not inline
+    monkeypatch.setattr(unplanned, "LINGER_AFTER", 0.3)
+    rule = factories.make_rule(url=receiver.url_for("/hook"))
+    first = _stored_unplanned([rule], record_id=1)
+    later: list[EventHistory] = []
+
+    def store_meanwhile() -> None:
+        try:
+            time.sleep(0.05)
+            later.append(_stored_unplanned([rule], record_id=2))  # its hand-off saw the planner
+        finally:
+            connections.close_all()
+
+    storer = threading.Thread(target=store_meanwhile, daemon=True)
+    storer.start()
+    assert unplanned.plan_following([first.pk]) == 2
+    storer.join(JOIN_TIMEOUT)
+    assert WebhookLog.objects.filter(event__in=[first, *later]).count() == 2
+    assert presence.calls[0] == "kick_taken"  # first: later hand-offs see it or queue anew
+    assert presence.calls[1] == "announce"
+    assert presence.calls[-1] == "withdraw"
