@@ -4,7 +4,6 @@ worker (hub.unplanned), or by the sweep when that hand-off was lost; never twice
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -334,18 +333,16 @@ def test_a_running_planner_plans_the_events_stored_meanwhile_then_withdraws(
     rule = factories.make_rule(url=receiver.url_for("/hook"))
     first = _stored_unplanned([rule], record_id=1)
     later: list[EventHistory] = []
+    plan_stored = unplanned.plan_stored
 
-    def store_meanwhile() -> None:
-        try:
-            time.sleep(0.05)
-            later.append(_stored_unplanned([rule], record_id=2))  # its hand-off saw the planner
-        finally:
-            connections.close_all()
+    def plan_while_emits_arrive(ids: Any) -> int:
+        planned = plan_stored(ids)
+        if not later:  # an emit stored after the planner's first batch; its hand-off saw it
+            later.append(_stored_unplanned([rule], record_id=2))
+        return planned
 
-    storer = threading.Thread(target=store_meanwhile, daemon=True)
-    storer.start()
+    monkeypatch.setattr(unplanned, "plan_stored", plan_while_emits_arrive)
     assert unplanned.plan_following([first.pk]) == 2
-    storer.join(JOIN_TIMEOUT)
     assert WebhookLog.objects.filter(event__in=[first, *later]).count() == 2
     assert presence.calls[0] == "kick_taken"  # first: later hand-offs see it or queue anew
     assert presence.calls[1] == "announce"
