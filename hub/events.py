@@ -17,13 +17,14 @@ when the outer block commits, not before this call returns); a rollback sends no
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from delivery.dispatch import create_deliveries
@@ -161,6 +162,26 @@ def _insert_sql(alias: str) -> str:
     )
 
 
+@lru_cache(maxsize=64)  # per thread's connection (a web process has a handful)
+def _preparers(conn: BaseDatabaseWrapper) -> tuple[Callable[[Any], Any], ...]:
+    """hub.lib.bulk's preparers, made once per connection rather than per row; datetimes
+    without the bulk preparer's memo of every moment it adapted (it would grow forever)."""
+    found = []
+    for f in _HISTORY_FIELDS:
+        if type(f) is models.DateTimeField:
+            found.append(_moment(f, conn))
+        else:
+            found.append(bulk.preparer(f, conn))
+    return tuple(found)
+
+
+def _moment(f: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+    adapt, save = conn.ops.adapt_datetimefield_value, f.get_db_prep_save
+    return lambda v: (
+        adapt(v) if type(v) is datetime and v.tzinfo is not None else save(v, connection=conn)
+    )
+
+
 def _insert_history(values: dict[str, Any]) -> int:
     """One EventHistory row, its statement built once (the model instance and the ORM's
     insert compilation were a third of an emit's own CPU). Values are prepared as the ORM
@@ -173,9 +194,9 @@ def _insert_history(values: dict[str, Any]) -> int:
         row.save(force_insert=True)
         return row.pk
     params = []
-    for f in _HISTORY_FIELDS:
+    for f, prepare in zip(_HISTORY_FIELDS, _preparers(conn), strict=True):
         value = values[f.attname] if f.attname in values else f.get_default()
-        params.append(None if value is None else bulk.preparer(f, conn)(value))
+        params.append(None if value is None else prepare(value))
     with conn.cursor() as cursor:
         cursor.execute(_insert_sql(alias), params)
         (pk,) = cursor.fetchone()
