@@ -11,6 +11,7 @@ from django.db import connection, connections
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
+from rest_framework.request import Request
 
 
 @cache
@@ -66,10 +67,18 @@ def _user_from_row(alias: str, row: Sequence[Any]) -> Any:
 class TokenAuthentication(authentication.TokenAuthentication):
     """``Authorization: Token <key>``: the same header, answers and messages as DRF's.
 
-    A subclass may name ``extra`` SQL expressions (scalar subqueries) to read in the same
-    statement; their values reach the view as ``request.auth.extra``."""
+    A view may name SQL expressions (scalar subqueries) to read in the same statement, with a
+    ``token_extra()`` static method; their values reach it as ``request.auth.extra`` (the emit
+    reads the rules' version there: one round trip less)."""
 
     extra: tuple[str, ...] = ()
+
+    def authenticate(self, request: Request) -> tuple[Any, Token] | None:
+        # DRF makes an authenticator per request: the view's expressions are this request's.
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        extra = getattr(view, "token_extra", None)
+        self.extra = tuple(extra()) if extra else ()
+        return super().authenticate(request)
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
         model = get_user_model()

@@ -7,7 +7,6 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer
@@ -15,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from hub.api.authentication import TokenAuthentication
 from hub.api.routers import router
 from hub.events import NewEvent, accept_event
 from hub.lib.json import non_finite_message
@@ -69,15 +67,6 @@ class JSONUnlessAsked(DefaultContentNegotiation):
 PLAIN_ACCEPT = frozenset({"*/*", "application/json", ""})
 
 
-class EmitTokenAuthentication(TokenAuthentication):
-    """The token lookup also reads the rules' version token (rules.ruleset): one statement
-    less per emit, the version read as freshly as before (just before the rules are used)."""
-
-    @property
-    def extra(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (version_subquery(),)
-
-
 def _rules_for(request: Request) -> RuleSet:
     extra = getattr(request.auth, "extra", ())
     return active_rules(version=extra[0]) if extra else active_rules()
@@ -87,11 +76,16 @@ class EmitViewSet(viewsets.GenericViewSet):
     """``POST /api/emit/``: record a custom event; matching rules deliver it."""
 
     serializer_class = EmitSerializer
-    authentication_classes = (EmitTokenAuthentication, SessionAuthentication)
     permission_classes = (IsAuthenticated, CanEmit)
     filter_backends = ()
     pagination_class = None
     content_negotiation_class = JSONUnlessAsked
+
+    @staticmethod
+    def token_extra() -> tuple[str, ...]:
+        """Read with the token (hub.api.authentication): the rules' version token, so one
+        statement serves the authentication and the rule set (rules.ruleset)."""
+        return (version_subquery(),)
 
     @extend_schema(
         responses={
