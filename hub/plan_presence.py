@@ -31,6 +31,12 @@ def _key() -> str:
     return f"hub:{settings.Q_CLUSTER.get('name', 'hub')}:events:planner"
 
 
+def enabled() -> bool:
+    """Whether planners announce themselves (Redis configured): else every hand-off queues
+    its own task, and a planner has no reason to linger for more."""
+    return bool(settings.REDIS_URL)
+
+
 def announce() -> None:
     _try(lambda r: r.set(_key(), 1, px=LIFETIME_MS))
 

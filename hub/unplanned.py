@@ -124,10 +124,11 @@ def plan_stored(event_ids: Sequence[int]) -> int:
 
 def plan_following(event_ids: Sequence[int]) -> int:
     """The planning task: these events, then whatever emits store while it runs (bounded by
-    BUDGET, until LINGER_AFTER without any). With the tests' inline queue, only these."""
+    BUDGET, until LINGER_AFTER without any). Only these with the tests' inline queue, or
+    without Redis (no presence: every hand-off queues its own task)."""
     plan_presence.kick_taken()  # first: from now on a hand-off sees us or queues anew
     total = plan_stored(event_ids)
-    if Conf.SYNC:
+    if Conf.SYNC or not plan_presence.enabled():
         return total
     started = last_found = announced = time.monotonic()
     plan_presence.announce()

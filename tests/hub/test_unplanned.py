@@ -277,6 +277,7 @@ class Presence:
             monkeypatch.setattr(plan_presence, name, lambda n=name: self.calls.append(n))
         monkeypatch.setattr(plan_presence, "active", lambda: self.is_active)
         monkeypatch.setattr(plan_presence, "claim_kick", lambda: self.kick)
+        monkeypatch.setattr(plan_presence, "enabled", lambda: self.kick is not None)
         return self
 
 
@@ -347,3 +348,16 @@ def test_a_running_planner_plans_the_events_stored_meanwhile_then_withdraws(
     assert presence.calls[0] == "kick_taken"  # first: later hand-offs see it or queue anew
     assert presence.calls[1] == "announce"
     assert presence.calls[-1] == "withdraw"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_a_planner_plans_its_own_events_and_ends(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, enqueued: list[Any]
+) -> None:
+    presence = Presence(kick=None).install(monkeypatch)
+    monkeypatch.setattr(unplanned.Conf, "SYNC", False)
+    rule = factories.make_rule(url=receiver.url_for("/hook"))
+    mine, other = (_stored_unplanned([rule], record_id=n) for n in range(2))
+    assert unplanned.plan_following([mine.pk]) == 1  # the other's own task plans it
+    assert presence.calls == ["kick_taken"]
+    assert EventHistory.objects.get(pk=other.pk).pending_rules == [rule.pk]
