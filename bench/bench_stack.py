@@ -386,6 +386,30 @@ def steady(s: Stack) -> None:
     stats = s.stats("/steady")
     code = "from django_q.brokers import get_broker; print('QUEUED', get_broker().queue_size())"
     queued = s.shell(code).split("QUEUED")[1].split()[0]
+    # Where the time went, from the stored timestamps: emit -> the delivery recorded (the
+    # planning hop, hub.events / hub.unplanned), -> claimed by a sender, -> its answer recorded.
+    hops = s.sql(
+        "SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY "
+        "extract(epoch FROM l.created_at - e.created_at)), "
+        "percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY "
+        "extract(epoch FROM l.claimed_at - l.created_at)), "
+        "percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY "
+        "extract(epoch FROM l.sent_at - l.claimed_at)) "
+        "FROM delivery_webhooklog l JOIN hub_eventhistory e ON e.id = l.event_id "
+        "WHERE l.status = 'success'"
+    )[0]
+    plan, claim, send = ([1000 * float(v) for v in hop or (0, 0)] for hop in hops)
+    print(
+        f"steady: emit stored -> delivery recorded p50 {plan[0]:.0f} / p99 {plan[1]:.0f} ms; "
+        f"-> claimed p50 {claim[0]:.0f} / p99 {claim[1]:.0f} ms; "
+        f"-> answer recorded p50 {send[0]:.0f} / p99 {send[1]:.0f} ms"
+    )
+    tasks = s.sql(
+        "SELECT func, count(*), sum(extract(epoch FROM stopped - started)) "
+        "FROM django_q_task GROUP BY func ORDER BY 3 DESC LIMIT 4"
+    )
+    busy = "; ".join(f"{func.rsplit('.', 2)[-2:]} {n} ({b:.0f} s)" for func, n, b in tasks)
+    print(f"steady: tasks run (count, busy), the busiest: {busy}; load {os.getloadavg()[0]:.1f}")
     print(
         f"steady 100/s via /api/emit/ for {seconds:.0f} s: {stats['count']} delivered, "
         f"p50 {stats['p50']:.0f} ms, p99 {stats['p99']:.0f} ms (targets 50 / 250 ms); "

@@ -177,6 +177,11 @@ def _next_attempt(previous: WebhookLog, retry: WebhookRetry) -> WebhookLog:
     )
 
 
+def due_exists(*, now: datetime) -> bool:
+    """Whether any entry waits for its next attempt already (one probe of retry_state_due)."""
+    return WebhookRetry.objects.filter(state=RetryState.PENDING, next_retry_at__lte=now).exists()
+
+
 def claim_due(*, now: datetime | None = None, limit: int = RETRY_BATCH) -> list[int]:
     """Claim due `pending` entries and start their next attempt; returns the new log ids.
 
