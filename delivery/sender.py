@@ -56,7 +56,7 @@ POLL = 0.2  # seconds between claims while other senders hold a lane's slots
 CLOSE_WAIT = 2.0  # seconds to close pooled connections at exit
 DUE_EVERY = 1.0  # seconds between a following sender's looks for due retries
 DUE_BATCH = 100  # retries it starts per look (the retry sweep takes the rest)
-PUMP_MAX = 120.0  # seconds of claiming at most, budget extensions included (TASK_TIMEOUT 300)
+PUMP_MAX = 50.0  # seconds of claiming at most, extensions included (+ 240 s to finish: < 300)
 GROUP_WAIT = 0.02  # seconds to wait for finished attempts before looking at the database again
 LOG_FIELDS = [
     "status", "response_status", "response_headers", "response_body", "duration_ms", "error",
