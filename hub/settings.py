@@ -49,6 +49,10 @@ MIDDLEWARE = [
     # but before sessions, CSRF (their views are exempt), auth and messages: machines post
     # there, and the skipped middleware cost a third of a bare request (docs/inbound.md).
     "inbound.middleware.InboundMiddleware",
+    # POST /api/emit/ with a Token header and no session cookie (a machine) answers here too:
+    # DRF's view, authentication and answers unchanged, the skipped middleware cost about a
+    # fifth of an emit's CPU; browsers (session cookie) take the whole stack (docs/operations.md).
+    "hub.api.middleware.ApiTokenMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
