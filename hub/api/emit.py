@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import BasePermission, IsAuthenticated
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -95,7 +97,7 @@ class EmitViewSet(viewsets.GenericViewSet):
             )
         }
     )
-    def create(self, request: Request) -> Response:
+    def create(self, request: Request) -> HttpResponse:
         # One read of the rules' version serves the event code check and the matching.
         ruleset = _rules_for(request)
         values = plain_emit_values(request.data, ruleset)
@@ -119,10 +121,19 @@ class EmitViewSet(viewsets.GenericViewSet):
             ),
             ruleset=ruleset,
         )
-        return Response(
-            {"id": str(accepted.event_id), "deliveries": accepted.deliveries},
-            status=status.HTTP_202_ACCEPTED,
-        )
+        body = {"id": str(accepted.event_id), "deliveries": accepted.deliveries}
+        if (
+            type(request.accepted_renderer) is JSONRenderer
+            and request.accepted_media_type == "application/json"
+        ):
+            # The bytes DRF's JSONRenderer writes for this body (compact, no parameters), without
+            # its template response and render step; dispatch still adds Allow and Vary.
+            return HttpResponse(
+                json.dumps(body, separators=(",", ":")),
+                status=status.HTTP_202_ACCEPTED,
+                content_type="application/json",
+            )
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 router.register("emit", EmitViewSet, basename="emit")
