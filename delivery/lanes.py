@@ -127,15 +127,26 @@ def _claim_rows(where: str, params: list[Any], *, token: str, now: datetime) -> 
     ``status || ''``: no partial pending index matches a lookup by id (see pending_by_id)."""
     table = WebhookLog._meta.db_table
     columns = ", ".join(connection.ops.quote_name(name) for name in SEND_FIELDS)
+    returning = connection.features.can_return_columns_from_insert  # SQLite >= 3.35
+    tail = f" RETURNING {columns}" if returning else ""
+    # Names from the model (constants); `where` is built here from placeholders only.
     sql = (
         f"UPDATE {table} SET claimed_at = %s, claimed_by = %s, error = '' "  # noqa: S608
         f"WHERE id IN ({where}) AND status || '' = %s "
-        f"AND (claimed_at IS NULL OR claimed_at < %s) RETURNING {columns}"
+        f"AND (claimed_at IS NULL OR claimed_at < %s){tail}"
     )
     expired = _dt(now - lease())
     with connection.cursor() as cursor:
         cursor.execute(sql, [_dt(now), token, *params, LogStatus.PENDING.value, expired])
-        rows = cursor.fetchall()
+        if returning:
+            rows = cursor.fetchall()
+        else:  # an older SQLite: read back what this claim stamped (token and time are its own)
+            cursor.execute(
+                f"SELECT {columns} FROM {table} WHERE claimed_by = %s AND claimed_at = %s "  # noqa: S608
+                "AND status = %s",
+                [token, _dt(now), LogStatus.PENDING.value],
+            )
+            rows = cursor.fetchall()
     logs = []
     for row in sorted(rows):
         log = WebhookLog.from_db(connection.alias, SEND_FIELDS, row)

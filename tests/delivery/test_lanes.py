@@ -359,3 +359,21 @@ def test_a_sender_sees_a_rule_changed_between_two_rounds() -> None:
     assert changed is not again
     rule.delete()
     assert pump._rules({rule.pk}) == {}
+
+
+def test_a_claim_reads_its_rows_back_where_update_cannot_return_them(monkeypatch) -> None:
+    """SQLite before 3.35 has no UPDATE ... RETURNING: the claim reads back what it stamped."""
+    make_rule(url="http://127.0.0.1:9/hook")
+    record(3)
+    Lane.objects.update(last_attempt_at=timezone.now())
+    # Only for the claims (Django's own inserts read the same flag).
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", False)
+    with CaptureQueriesContext(connection) as queries:
+        earlier = lanes.claim(token="a", limit=1, now=timezone.now())
+        claim = lanes.claim(token="a", limit=10, now=timezone.now())  # same sender, later claim
+    assert not [q for q in queries.captured_queries if "RETURNING" in q["sql"]]
+    assert len(earlier.logs) == 1
+    assert [log.pk for log in claim.logs] == list(
+        WebhookLog.objects.exclude(pk__in=earlier.ids).order_by("id").values_list("id", flat=True)
+    )
+    assert all(log.url == "http://127.0.0.1:9/hook" for log in claim.logs)
