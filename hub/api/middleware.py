@@ -54,8 +54,14 @@ def _is_token_emit(request: HttpRequest) -> bool:
     if request.method != "POST" or request.path_info != PATH:
         return False
     auth = request.META.get("HTTP_AUTHORIZATION", "")
-    # DRF's TokenAuthentication compares its keyword case-insensitively.
-    return auth[:6].lower() == "token " and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    # DRF's TokenAuthentication compares its keyword case-insensitively. CommonMiddleware's
+    # other duties (a www. redirect, refused user agents) are off here; if set, it does them.
+    return (
+        auth[:6].lower() == "token "
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not settings.PREPEND_WWW
+        and not settings.DISALLOWED_USER_AGENTS
+    )
 
 
 def _skip_recent_health_check() -> Any:
@@ -87,7 +93,9 @@ class ApiTokenMiddleware:
         response = response.render() if hasattr(response, "render") else response
         if response.status_code < 500 and conn.connection is not None and not conn.errors_occurred:
             _local.ok_at = time.monotonic()
-        if response.get("X-Frame-Options") is None:
+        if response.get("X-Frame-Options") is None and not getattr(
+            response, "xframe_options_exempt", False
+        ):
             response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
         if not response.streaming and not response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))

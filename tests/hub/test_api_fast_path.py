@@ -5,6 +5,7 @@ CSRF, auth, messages and the URL resolver, with the same answers as the full sta
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -274,3 +275,17 @@ def test_an_accept_header_with_parameters_still_gets_drfs_rendering() -> None:
     assert response.status_code == 202
     assert response.content == JSONRenderer().render(response.json(), "application/json; indent=2")
     assert b"\n" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "setting", [{"PREPEND_WWW": True}, {"DISALLOWED_USER_AGENTS": [re.compile("curl")]}]
+)
+def test_commonmiddlewares_other_duties_send_it_through_the_full_stack(
+    setting: dict[str, Any],
+) -> None:
+    key = _token()
+    with override_settings(**setting):
+        response = _post(key, HTTP_USER_AGENT="curl/8")
+    assert response.status_code in (301, 403)
+    assert not EventHistory.objects.exists()
