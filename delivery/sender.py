@@ -56,6 +56,7 @@ POLL = 0.2  # seconds between claims while other senders hold a lane's slots
 CLOSE_WAIT = 2.0  # seconds to close pooled connections at exit
 DUE_EVERY = 1.0  # seconds between a following sender's looks for due retries
 DUE_BATCH = 100  # retries it starts per look (the retry sweep takes the rest)
+WAITING_GRACE = 1.0  # seconds a sender past its budget waits to see a queued task taken
 PUMP_MAX = 50.0  # seconds of claiming at most, extensions included (+ 240 s to finish: < 300)
 GROUP_WAIT = 0.02  # seconds to wait for finished attempts before looking at the database again
 LOG_FIELDS = [
@@ -158,6 +159,7 @@ class _Pump:
         # retry sweep themselves).
         self.worker = follow and not settings.Q_CLUSTER.get("sync")
         self.stopping = False  # out of budget for good
+        self.graced = False  # a task was seen waiting at the last budget's end
         self.next_due = 0.0  # monotonic time of the next look for due retries
         self.scope = ids
         self.follow = follow
@@ -217,15 +219,22 @@ class _Pump:
         following sender whose budget ends while no task waits in the queue goes on (another
         budget, up to PUMP_MAX) instead of stopping and queueing a task for the rest, which
         then waited for a worker behind whatever was queued meanwhile (the steady bench's p99:
-        1.7-2.3 s after each sender's end)."""
+        1.7-2.3 s after each sender's end). A task seen waiting gets WAITING_GRACE to be taken
+        by another worker first."""
         if self.stopping:
             return True
         elapsed = time.monotonic() - self.started
         if elapsed < self.budget:
             return False
-        if self.worker and elapsed < PUMP_MAX and not _tasks_waiting():
-            self.budget = elapsed + PUMP_BUDGET
-            return False
+        if self.worker and elapsed < PUMP_MAX:
+            if not _tasks_waiting():
+                self.budget, self.graced = elapsed + PUMP_BUDGET, False
+                return False
+            if not self.graced:
+                # A task queued a moment ago is usually taken by the other worker (a planner's
+                # own next task): look again a little later before giving up the stream.
+                self.budget, self.graced = elapsed + WAITING_GRACE, True
+                return False
         self.stopping = True
         return True
 
