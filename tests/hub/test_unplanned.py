@@ -274,11 +274,16 @@ class Presence:
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> Presence:
         for name in ("announce", "withdraw", "kick_taken"):
-            monkeypatch.setattr(plan_presence, name, lambda n=name: self.calls.append(n))
+            monkeypatch.setattr(plan_presence, name, lambda n=name: self._call(n))
         monkeypatch.setattr(plan_presence, "active", lambda: self.is_active)
         monkeypatch.setattr(plan_presence, "claim_kick", lambda: self.kick)
         monkeypatch.setattr(plan_presence, "enabled", lambda: self.kick is not None)
         return self
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        if name in ("announce", "withdraw"):  # the key stands until withdrawn (or expired)
+            self.is_active = name == "announce"
 
 
 @pytest.fixture
@@ -345,9 +350,33 @@ def test_a_running_planner_plans_the_events_stored_meanwhile_then_withdraws(
     monkeypatch.setattr(unplanned, "plan_stored", plan_while_emits_arrive)
     assert unplanned.plan_following([first.pk]) == 2
     assert WebhookLog.objects.filter(event__in=[first, *later]).count() == 2
-    assert presence.calls[0] == "kick_taken"  # first: later hand-offs see it or queue anew
-    assert presence.calls[1] == "announce"
+    assert presence.calls[0] == "announce"  # first: later hand-offs see it
+    assert presence.calls[1] == "kick_taken"
     assert presence.calls[-1] == "withdraw"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hand_off_during_a_planners_first_batch_queues_no_second_planner(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, enqueued: list[Any]
+) -> None:
+    # A second planner would hold the other queue worker while the delivery task waits.
+    Presence().install(monkeypatch)
+    monkeypatch.setattr(unplanned.Conf, "SYNC", False)
+    rule = factories.make_rule(url=receiver.url_for("/hook"))
+    first = _stored_unplanned([rule], record_id=1)
+    later: list[EventHistory] = []
+    plan_stored = unplanned.plan_stored
+
+    def an_emit_arrives_during_the_first_batch(ids: Any) -> int:
+        if not later:
+            later.append(_stored_unplanned([rule], record_id=2))
+            unplanned._send([later[0].pk])  # its hand-off
+        return plan_stored(ids)
+
+    monkeypatch.setattr(unplanned, "plan_stored", an_emit_arrives_during_the_first_batch)
+    assert unplanned.plan_following([first.pk]) == 2  # the running planner took it
+    assert [func for func, _ in enqueued if func == unplanned.TASK] == []
+    assert WebhookLog.objects.filter(event__in=[first, *later]).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
