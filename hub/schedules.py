@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,33 @@ def all_specs() -> list[Spec]:
     return specs
 
 
+def first_runs(specs: list[Spec], now: datetime) -> dict[str, datetime]:
+    """When a new schedule first runs: the schedules of one interval are spread evenly over it,
+    in declaration order. django-q2 keeps each schedule's phase (next run = last next run +
+    interval), and its scheduler looks every 30 s; left at "now", every minute-schedule would be
+    queued in the same tick, so once a minute six tasks took both workers at once while deliveries
+    waited behind them (the steady bench's tail), and the daily jobs ran at every new install."""
+    by_interval: dict[int, list[Spec]] = {}
+    for spec in specs:
+        by_interval.setdefault(spec.minutes, []).append(spec)
+    runs = {}
+    for minutes, group in by_interval.items():
+        step = timedelta(minutes=minutes) / (len(group) + 1)
+        for index, spec in enumerate(group, start=1):
+            runs[spec.name] = now + step * index
+    return runs
+
+
 def ensure_schedules() -> list[str]:
-    """Create or update every schedule; returns their names. Safe to call any number of times."""
+    """Create or update every schedule; returns their names. Safe to call any number of times.
+    An existing schedule keeps its next run (its phase); a new one gets ``first_runs``'."""
+    from django.utils import timezone
     from django_q.models import Schedule
 
+    specs = all_specs()
+    first = first_runs(specs, timezone.now())
     names = []
-    for spec in all_specs():
+    for spec in specs:
         Schedule.objects.update_or_create(
             name=spec.name,
             defaults={
@@ -53,6 +75,14 @@ def ensure_schedules() -> list[str]:
                 "schedule_type": Schedule.MINUTES,
                 "minutes": spec.minutes,
                 "repeats": -1,
+            },
+            create_defaults={
+                "func": spec.func,
+                "args": spec.args or None,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": spec.minutes,
+                "repeats": -1,
+                "next_run": first[spec.name],
             },
         )
         names.append(spec.name)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
 from hub.schedules import all_specs, ensure_schedules
@@ -60,3 +63,24 @@ def test_the_dashboard_schedules_nothing_but_its_rollups() -> None:
     assert {s.func for s in all_specs() if s.func.startswith("dashboard.")} == {
         "dashboard.tasks.rollup_metrics"
     }
+
+
+@pytest.mark.django_db
+def test_new_schedules_of_one_interval_first_run_spread_over_it_and_keep_their_phase() -> None:
+    Schedule.objects.all().delete()
+    before = timezone.now()
+    ensure_schedules()
+    every_minute = [spec.name for spec in all_specs() if spec.minutes == 1]
+    assert len(every_minute) >= 2
+    runs = sorted(Schedule.objects.get(name=name).next_run for name in every_minute)
+    assert len(set(runs)) == len(runs)  # no two queued in the same scheduler tick by design
+    assert before < runs[0] and runs[-1] < before + timedelta(minutes=1)
+    gaps = [later - earlier for earlier, later in pairwise(runs)]
+    assert min(gaps) >= timedelta(seconds=60 / (len(runs) + 1)) - timedelta(seconds=1)
+    daily = [spec.name for spec in all_specs() if spec.minutes == 1440]
+    for name in daily:  # not at every new install: within the day
+        assert Schedule.objects.get(name=name).next_run > before + timedelta(hours=1)
+    # Running again (every migrate) keeps each schedule's phase.
+    kept = dict(Schedule.objects.values_list("name", "next_run"))
+    ensure_schedules()
+    assert dict(Schedule.objects.values_list("name", "next_run")) == kept
