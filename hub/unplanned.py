@@ -4,7 +4,7 @@
 (``EventHistory.pending_rules``) and answers; planning (payloads, signing inputs, one
 ``WebhookLog`` per delivery, the senders' kick) is the work of ``plan_stored``, in a worker, for
 a batch of events in one transaction. Ids reach it through a hand-off thread per process
-(inbound.handoff's ``Handoff``: one broker call for the events of the last few milliseconds).
+(``hub.lib.handoff.Handoff``: one broker call for the events of the last few milliseconds).
 Nothing stored is lost: an event whose hand-off or task was lost (a process stopped, the broker
 down) keeps its ``pending_rules``, and the sweep (every minute) plans it. Planning claims its
 events first (PostgreSQL ``FOR UPDATE SKIP LOCKED``, SQLite's IMMEDIATE transactions) and
@@ -13,9 +13,7 @@ clears ``pending_rules`` in the same transaction, so a task and the sweep never 
 
 from __future__ import annotations
 
-import atexit
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -27,8 +25,8 @@ from django_q.conf import Conf
 from delivery.dispatch import create_deliveries
 from hub import plan_presence
 from hub.lib import queue
+from hub.lib.handoff import Handoff
 from hub.models import EventHistory
-from inbound.handoff import Handoff
 from rules.planning import plan
 from rules.ruleset import rules_by_id
 
@@ -184,25 +182,3 @@ def sweep(*, now: datetime | None = None) -> int:
         if len(ids) < SWEEP_BATCH or not planned:
             break
     return total
-
-
-class _QuietEnqueue(logging.Filter):
-    """Drops django-q2's "Enqueued [...]" INFO line for the hand-off thread's tasks (a log
-    line per batch of emits; the events' rows say as much), as inbound.handoff does."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.levelno == logging.INFO
-            and threading.current_thread().name == THREAD_NAME
-            and str(record.msg).startswith("Enqueued")
-        )
-
-
-logging.getLogger("django-q").addFilter(_QuietEnqueue())
-
-
-@atexit.register
-def _drain_at_exit() -> None:
-    # A polite stop hands over what is left, briefly; the sweep covers the rest.
-    if handoff.started_here():
-        handoff.flush(timeout=2)

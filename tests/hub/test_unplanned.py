@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 
 from delivery.models import LogStatus, WebhookLog
 from hub import plan_presence, tasks, unplanned
+from hub.lib.handoff import Handoff
 from hub.models import EventHistory
-from inbound.handoff import Handoff
 from rules.models import DispatchMode, WebhookEvent
 from rules.ruleset import active_rules
 from tests import factories

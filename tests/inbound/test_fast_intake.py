@@ -19,9 +19,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_q.conf import Conf
 
+from hub.lib.handoff import Handoff
 from inbound import queue as inbound_queue
 from inbound import rotation, services, source_cache, tasks
-from inbound.handoff import THREAD_NAME, Handoff
+from inbound.handoff import THREAD_NAME
 from inbound.models import InboundCounter, InboundSource, IncomingWebhook
 from tests import factories
 from tests.inbound.conftest import post_signed, standard_headers

@@ -18,9 +18,9 @@ from django.db import DatabaseError, connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from hub.lib.handoff import Handoff
 from inbound import services, source_cache
 from inbound import writer as writer_module
-from inbound.handoff import Handoff
 from inbound.models import InboundSource, IncomingWebhook
 from inbound.writer import Writer
 from tests import factories
