@@ -67,23 +67,17 @@ def ensure_schedules() -> list[str]:
     first = first_runs(specs, timezone.now())
     names = []
     for spec in specs:
+        defaults = {
+            "func": spec.func,
+            "args": spec.args or None,
+            "schedule_type": Schedule.MINUTES,
+            "minutes": spec.minutes,
+            "repeats": -1,
+        }
         Schedule.objects.update_or_create(
             name=spec.name,
-            defaults={
-                "func": spec.func,
-                "args": spec.args or None,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": spec.minutes,
-                "repeats": -1,
-            },
-            create_defaults={
-                "func": spec.func,
-                "args": spec.args or None,
-                "schedule_type": Schedule.MINUTES,
-                "minutes": spec.minutes,
-                "repeats": -1,
-                "next_run": first[spec.name],
-            },
+            defaults=defaults,
+            create_defaults={**defaults, "next_run": first[spec.name]},
         )
         names.append(spec.name)
     logger.info("schedules ensured: %s", ", ".join(names) or "none")
