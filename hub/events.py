@@ -17,19 +17,18 @@ when the outer block commits, not before this call returns); a rollback sends no
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache, lru_cache
 from typing import Any
 
-from django.db import connections, models, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import transaction
 from django.utils import timezone
 
 from delivery.dispatch import create_deliveries
 from hub import unplanned
 from hub.lib import bulk
+from hub.lib.insert import insert_row
 from hub.lib.nul import scrub_nul
 from hub.models import EventHistory, OdooConnection
 from rules.matching import matching_rules
@@ -62,20 +61,24 @@ def _matched(e: NewEvent, ruleset: RuleSet) -> list[WebhookRule]:
     )
 
 
-def _row(e: NewEvent, rules: Sequence[WebhookRule]) -> EventHistory:
-    return EventHistory(
-        occurred_at=e.occurred_at or timezone.now(),
-        source=e.source,
-        connection=e.connection,
-        model=e.model,
-        record_id=e.record_id,
-        event_code=e.event_code,
+def _values(e: NewEvent, rules: Sequence[WebhookRule], now: datetime) -> dict[str, Any]:
+    """The row's own values (by attname; the connection is the caller's to give)."""
+    return {
+        "occurred_at": e.occurred_at or now,
+        "source": e.source,
+        "model": e.model,
+        "record_id": e.record_id,
+        "event_code": e.event_code,
         # Inbound bodies may carry NUL characters, which PostgreSQL refuses.
-        user=scrub_nul(e.user),
-        data=scrub_nul(e.data),
-        changes=scrub_nul(e.changes),
-        rules_triggered=len(rules),
-    )
+        "user": scrub_nul(e.user),
+        "data": scrub_nul(e.data),
+        "changes": scrub_nul(e.changes),
+        "rules_triggered": len(rules),
+    }
+
+
+def _row(e: NewEvent, rules: Sequence[WebhookRule]) -> EventHistory:
+    return EventHistory(connection=e.connection, **_values(e, rules, timezone.now()))
 
 
 def record_events(
@@ -126,78 +129,16 @@ def accept_event(event: NewEvent, *, ruleset: RuleSet) -> Accepted:
         return Accepted(pk=row.pk, event_id=row.event_id, deliveries=row.rules_triggered)
     now = timezone.now()
     event_id = uuid.uuid4()
-    pk = _insert_history(
+    pk = insert_row(
+        EventHistory,
         {
+            **_values(event, rules, now),
             "event_id": event_id,
-            "occurred_at": event.occurred_at or now,
-            "source": event.source,
             "connection_id": event.connection.pk if event.connection else None,
-            "model": event.model,
-            "record_id": event.record_id,
-            "event_code": event.event_code,
-            "user": scrub_nul(event.user),
-            "data": scrub_nul(event.data),
-            "changes": scrub_nul(event.changes),
-            "rules_triggered": len(rules),
             "pending_rules": [rule.pk for rule in rules] if rules else None,
             "created_at": now,
-        }
+        },
     )
     if rules:
         unplanned.plan_on_commit(pk)
     return Accepted(pk=pk, event_id=event_id, deliveries=len(rules))
-
-
-_HISTORY_FIELDS = tuple(f for f in EventHistory._meta.concrete_fields if not f.primary_key)
-
-
-@cache
-def _insert_sql(alias: str) -> str:
-    quote = connections[alias].ops.quote_name
-    columns = ", ".join(quote(f.column) for f in _HISTORY_FIELDS)
-    marks = ", ".join(["%s"] * len(_HISTORY_FIELDS))
-    return (
-        f"INSERT INTO {quote(EventHistory._meta.db_table)} ({columns}) "  # noqa: S608 - names
-        f"VALUES ({marks}) RETURNING {quote(EventHistory._meta.pk.column)}"
-    )
-
-
-@lru_cache(maxsize=64)  # per thread's connection (a web process has a handful)
-def _preparers(conn: BaseDatabaseWrapper) -> tuple[Callable[[Any], Any], ...]:
-    """hub.lib.bulk's preparers, made once per connection rather than per row; datetimes
-    without the bulk preparer's memo of every moment it adapted (it would grow forever)."""
-    found = []
-    for f in _HISTORY_FIELDS:
-        if type(f) is models.DateTimeField:
-            found.append(_moment(f, conn))
-        else:
-            found.append(bulk.preparer(f, conn))
-    return tuple(found)
-
-
-def _moment(f: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any], Any]:
-    adapt, save = conn.ops.adapt_datetimefield_value, f.get_db_prep_save
-    return lambda v: (
-        adapt(v) if type(v) is datetime and v.tzinfo is not None else save(v, connection=conn)
-    )
-
-
-def _insert_history(values: dict[str, Any]) -> int:
-    """One EventHistory row, its statement built once (the model instance and the ORM's
-    insert compilation were a third of an emit's own CPU). Values are prepared as the ORM
-    prepares them (hub.lib.bulk.preparer); fields not given take their default; None is
-    NULL. RETURNING: PostgreSQL and SQLite (>= 3.35); elsewhere the ORM."""
-    alias = EventHistory.objects.db
-    conn = connections[alias]
-    if conn.vendor not in ("postgresql", "sqlite"):
-        row = EventHistory(**values)
-        row.save(force_insert=True)
-        return row.pk
-    params = []
-    for f, prepare in zip(_HISTORY_FIELDS, _preparers(conn), strict=True):
-        value = values[f.attname] if f.attname in values else f.get_default()
-        params.append(None if value is None else prepare(value))
-    with conn.cursor() as cursor:
-        cursor.execute(_insert_sql(alias), params)
-        (pk,) = cursor.fetchone()
-    return pk

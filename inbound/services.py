@@ -2,7 +2,7 @@
 
 Everything here runs before the response; handlers run later in django-q2 (inbound.processing).
 An accepted request costs one database statement: the source comes from a short per-process
-cache (inbound.source_cache), the row is one autocommitted INSERT (inbound.insert), and the task
+cache (inbound.source_cache), the row is one autocommitted INSERT (hub.lib.insert), and the task
 is queued by a background thread (inbound.handoff). docs/inbound.md, "Performance".
 """
 
@@ -20,13 +20,13 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from hub.crypto import split_secrets
+from hub.lib.insert import insert_row
 from hub.lib.json import non_finite_message
 from hub.lib.nul import scrub_nul
 from inbound import limits, source_cache, tunables
 from inbound.capture import TooLarge, body_text, read_limited, storable_headers
 from inbound.handoff import handoff
 from inbound.idempotency import idempotency_key
-from inbound.insert import insert_row
 from inbound.models import InboundSource, IncomingWebhook, ProcessingState, VerificationStatus
 from inbound.queue import enqueue_on_commit
 from inbound.schemes import SignedRequest, verify

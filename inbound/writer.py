@@ -39,7 +39,7 @@ from django.db import (
     connections,
 )
 
-from inbound.insert import prepared_params, statement
+from hub.lib.insert import prepared_params, statement
 from inbound.models import IncomingWebhook
 
 logger = logging.getLogger(__name__)

@@ -53,8 +53,8 @@ def _getter(field: models.Field) -> Callable[[models.Model], Any]:
 def preparer(field: models.Field, conn: BaseDatabaseWrapper) -> Callable[[Any], Any]:
     """``field.get_db_prep_save`` for `conn`: exact Django field classes answer their common
     values through the same backend adapter their own method ends in; anything else (another
-    value type, a custom field class) takes the field's own method. Also the single-row insert
-    of the inbound accept path (inbound/insert.py). Make one per insert: a datetime field's
+    value type, a custom field class) takes the field's own method. Also the base of the
+    one-row inserts (hub/lib/insert.py). Make one per insert: a datetime field's
     keeps the moments it adapted."""
     save = functools.partial(field.get_db_prep_save, connection=conn)
     kind, ops = type(field), conn.ops

@@ -1,11 +1,13 @@
-"""One INSERT for the accept path, its SQL built once: the ORM's per-call compilation was most
+"""One-row INSERTs with their SQL built once, for the hot paths that store one row per request
+(the inbound accept path, ``POST /api/emit/``'s event): the ORM's per-call compilation was most
 of an accepted request's own time (bench/profile_intake.py).
 
 Values are prepared as the ORM prepares them (``hub.lib.bulk.preparer``: a field's own
 ``get_db_prep_save``, with plain values of plain columns handed to the backend adapter directly),
 None is NULL; fields not given take their model default (prepared once when it is a constant).
 The preparers are built once per process. No signals are sent (nothing listens
-for IncomingWebhook saves). Errors are Django's (an IntegrityError for a duplicate key).
+for IncomingWebhook or EventHistory saves). Errors are Django's (an IntegrityError for a
+duplicate key).
 """
 
 from __future__ import annotations
@@ -112,9 +114,14 @@ def prepared_params(model: type[Model], values: dict[str, Any]) -> list[Any]:
 
 
 def insert_row(model: type[Model], values: dict[str, Any]) -> int:
-    """Insert one row of ``model`` (values by attname) and return its primary key."""
-    params = prepared_params(model, values)
+    """Insert one row of ``model`` (values by attname) and return its primary key.
+    RETURNING: PostgreSQL and SQLite (>= 3.35); elsewhere the ORM saves the row."""
     db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor not in ("postgresql", "sqlite"):
+        row = model(**values)
+        row.save(force_insert=True)
+        return row.pk
+    params = prepared_params(model, values)
     sql, _ = _statement(model, db.vendor)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
