@@ -25,7 +25,7 @@ from django_q.conf import Conf
 from delivery.dispatch import create_deliveries
 from hub import plan_presence
 from hub.lib import queue
-from hub.lib.handoff import Handoff
+from hub.lib.handoff import Handoff, handing_off
 from hub.models import EventHistory
 from rules.planning import plan
 from rules.ruleset import rules_by_id
@@ -73,24 +73,13 @@ def _send(event_ids: list[int]) -> None:
 handoff = Handoff(_send, name=THREAD_NAME, batch=BATCH, linger=LINGER)
 
 
-def handing_off() -> bool:
-    """Whether ids go through the hand-off thread: with a broker outside the database. The ORM
-    broker's enqueue is a database write (kept on the request thread, one connection per
-    thread); the tests' sync mode runs the task inline at commit."""
-    return not (Conf.SYNC or Conf.ORM)
-
-
 def plan_on_commit(event_id: int) -> None:
     """Have the event's deliveries planned once its row is committed. Never raises: a lost
     hand-off leaves the event to the sweep."""
-    if not handing_off():
+    if handing_off():
+        handoff.submit_on_commit(event_id)
+    else:
         queue.enqueue_on_commit(TASK, [event_id], group="plan")
-        return
-
-    def hand_off_committed() -> None:
-        handoff.submit(event_id)
-
-    transaction.on_commit(hand_off_committed, robust=True)
 
 
 def plan_stored(event_ids: Sequence[int]) -> int:

@@ -17,9 +17,9 @@ from typing import Any
 from django.core.validators import slug_re
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django_q.conf import Conf
 
 from hub.crypto import split_secrets
+from hub.lib.handoff import handing_off
 from hub.lib.insert import insert_row
 from hub.lib.json import non_finite_message
 from hub.lib.nul import scrub_nul
@@ -101,22 +101,11 @@ def _reject(source: InboundSource, req: Received, status: int, reason: str, **kw
     )
 
 
-def handing_off() -> bool:
-    """Whether accepted requests are queued by inbound.handoff's thread: with a broker outside
-    the database. The ORM broker's enqueue is a database write: it stays on the request thread
-    (one connection per thread), and so does the tests' sync mode, which runs the task inline."""
-    return not (Conf.SYNC or Conf.ORM)
-
-
 def _queue_accepted(incoming_id: int) -> None:
-    if not handing_off():
+    if handing_off():
+        handoff.submit_on_commit(incoming_id)
+    else:
         enqueue_on_commit(incoming_id)
-        return
-
-    def hand_off_committed() -> None:
-        handoff.submit(incoming_id)
-
-    transaction.on_commit(hand_off_committed, robust=True)
 
 
 def writing_in_batches() -> bool:

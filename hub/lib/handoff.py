@@ -17,7 +17,17 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.db import transaction
+from django_q.conf import Conf
+
 logger = logging.getLogger(__name__)
+
+
+def handing_off() -> bool:
+    """Whether committed ids go through a hand-off thread: with a broker outside the database.
+    The ORM broker's enqueue is a database write, kept on the request thread (one connection
+    per thread); the tests' sync mode runs the task inline at commit."""
+    return not (Conf.SYNC or Conf.ORM)
 
 
 class Handoff:
@@ -48,6 +58,15 @@ class Handoff:
         with self._done:
             self._outstanding += 1
         self._pending.put(item)
+
+    def submit_on_commit(self, item: int) -> None:
+        """Submit once the current transaction commits (at once outside one); never raises
+        into the committing caller (robust on-commit, a named callable for its log)."""
+
+        def hand_off_committed() -> None:
+            self.submit(item)
+
+        transaction.on_commit(hand_off_committed, robust=True)
 
     def flush(self, timeout: float) -> bool:
         """Wait until every submitted id was sent; False when `timeout` passed first."""
