@@ -5,8 +5,9 @@ page, yet every request paid the whole stack and the URL resolver (a third of a 
 request's CPU, bench/profile_intake.py). Placed right after SecurityMiddleware, so the HTTPS
 redirect and its headers (nosniff, HSTS, referrer policy) still apply; what the skipped
 middleware did that matters for an API answer is done here: the Host check (CommonMiddleware),
-``X-Frame-Options`` (clickjacking) and ``Content-Length``. Any other path, or a path under
-/webhook/incoming/ that is not one of the two URLs, goes through the full stack unchanged.
+``X-Frame-Options`` (clickjacking) and ``Content-Length`` (hub.lib.early). Any other path, or a
+path under /webhook/incoming/ that is not one of the two URLs, goes through the full stack
+unchanged.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from hub.lib import early
 from inbound import views
 
 # The same paths as inbound/urls.py under /webhook/ (hub/urls.py): the generic URL with or
@@ -34,9 +35,7 @@ def _dispatch(request: HttpRequest) -> HttpResponse | None:
         response = views.incoming_generic(request)
     else:
         response = views.incoming(request, slug)
-    response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
-    response["Content-Length"] = str(len(response.content))
-    return response
+    return early.finish(response)
 
 
 class InboundMiddleware:

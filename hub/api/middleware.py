@@ -6,11 +6,12 @@ never falls back to the session when the header names a token), and nothing on t
 the session, the lazy ``request.user`` or messages; yet each emit paid the whole stack and the
 URL resolver. Placed right after SecurityMiddleware (and the inbound one, the same pattern), so
 the HTTPS redirect and its headers still apply; what the skipped middleware did that matters
-for an API answer is done here: the Host check (CommonMiddleware), ``X-Frame-Options``,
-``Content-Length``, and rendering the DRF response. The view is the router's own (resolved
-once), so authentication, permissions and every answer (202, 400, 401, 403, 415) are DRF's as
-before. Anything else - another path or method, no token header, a request carrying a session
-cookie (a browser: it keeps exactly the old behaviour) - goes through the full stack unchanged.
+for an API answer is done here: the Host check (CommonMiddleware), ``X-Frame-Options`` and
+``Content-Length`` (hub.lib.early), and rendering the DRF response. The view is the router's
+own (resolved once), so authentication, permissions and every answer (202, 400, 401, 403,
+415) are DRF's as before. Anything else - another path or method, no token header, a request
+carrying a session cookie (a browser: it keeps exactly the old behaviour) - goes through the
+full stack unchanged.
 
 It also skips Django's per-request health-check ``SELECT 1`` (``CONN_HEALTH_CHECKS``) when this
 thread's connection served a request without a database error less than
@@ -31,6 +32,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, ResolverMatch, get_resolver
+
+from hub.lib import early
 
 PATH = "/api/emit/"
 HEALTH_CHECK_QUIET = 1.0  # seconds
@@ -93,10 +96,4 @@ class ApiTokenMiddleware:
         response = response.render() if hasattr(response, "render") else response
         if response.status_code < 500 and conn.connection is not None and not conn.errors_occurred:
             _local.ok_at = time.monotonic()
-        if response.get("X-Frame-Options") is None and not getattr(
-            response, "xframe_options_exempt", False
-        ):
-            response["X-Frame-Options"] = settings.X_FRAME_OPTIONS.upper()
-        if not response.streaming and not response.has_header("Content-Length"):
-            response["Content-Length"] = str(len(response.content))
-        return response
+        return early.finish(response)
