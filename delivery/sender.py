@@ -389,7 +389,7 @@ class _Pump:
         row); a 410 recorded on it is seen by the rest. Kept while the rule tables' version
         token (rules.ruleset: database triggers renew it on every change) stays the same:
         loading rules decrypts their credentials, 2 ms a round (cProfile)."""
-        version = _rules_version()
+        version = RulesVersion.stored()
         if version is None or version != self.rules_version:
             self.rule_cache, self.rules_version = {}, version
         if missing := wanted - self.rule_cache.keys():
@@ -425,16 +425,6 @@ class _Pump:
         left = list(lanes.pending(timezone.now(), self.scope).values_list("id", flat=True))
         if left:
             queue.enqueue(left)
-
-
-def _rules_version() -> str | None:
-    """The rule tables' version token (see rules.ruleset); None where it is not kept."""
-    if connection.vendor not in ("postgresql", "sqlite"):
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {RulesVersion._meta.db_table} WHERE id = 1")  # noqa: S608
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 def _newest_log() -> int:

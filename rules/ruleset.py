@@ -22,14 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from rules.models import PayloadField, RulesVersion, WebhookEvent, WebhookRule
-
-# The token's read is one raw statement: the ORM would spend more compiling it than the
-# database spends answering it.
-_VERSION_SQL = "SELECT token FROM {} WHERE id = 1"
 
 
 @dataclass(frozen=True)
@@ -55,8 +50,8 @@ def active_rules(*, version: str | None = _UNREAD) -> RuleSet:
     anew (and cached when the database keeps a token). ``version``: the token, when the
     caller read it already in one of its own statements (``version_subquery``)."""
     global _current
-    if version is _UNREAD or not _versioned():
-        version = _version()
+    if version is _UNREAD or not RulesVersion.kept():
+        version = RulesVersion.stored()
     current = _current
     if version is not None and current is not None and current.version == version:
         return current
@@ -66,27 +61,11 @@ def active_rules(*, version: str | None = _UNREAD) -> RuleSet:
     return loaded
 
 
-def _versioned() -> bool:
-    return connection.vendor in ("postgresql", "sqlite")
-
-
 def version_subquery() -> str:
     """The token as a scalar subquery, for a caller to read it in a statement it runs anyway
     (the emit's token lookup) and pass it to ``active_rules(version=...)``: one round trip
     less, the same freshness (the token is read before the rules are used)."""
-    table = connection.ops.quote_name(RulesVersion._meta.db_table)
-    return "(" + _VERSION_SQL.format(table) + ")"
-
-
-def _version() -> str | None:
-    """The stored token; None where the triggers are missing (another database, or a test
-    flush emptied the table until the next change): then nothing is cached."""
-    if not _versioned():
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(_VERSION_SQL.format(connection.ops.quote_name(RulesVersion._meta.db_table)))
-        row = cursor.fetchone()
-    return row[0] if row else None
+    return "(" + RulesVersion.token_sql() + ")"
 
 
 def rules_by_id(ids: Iterable[int]) -> dict[int, WebhookRule]:
